@@ -1,0 +1,151 @@
+"""Finding the table in a grid: the header row (or two merged header rows), the
+report kind, each column's field and unit, and the unit line above the table.
+
+Everything it matches against (synonyms, unit words) is reference data.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ingest import reference
+from ingest.text import nfkc, split_header_unit, to_simplified
+
+SCAN_ROWS = 40
+_UNIT_LINE = re.compile(r"单位\s*[:：]\s*([^\s,，;；)）]+)")
+
+
+@dataclass
+class Column:
+    index: int
+    field: str
+    header: str  # the header text as the submitter wrote it
+    unit: str | None  # unit word from the header cell or a merged cell above
+
+
+@dataclass
+class Layout:
+    kind: str
+    header_row: int  # 0-based index of the (lower) header row
+    columns: dict[str, Column]
+    unit_line: str | None
+    ignored_headers: list[str] = field(default_factory=list)
+
+
+@dataclass
+class LayoutProblem:
+    zh: str
+    en: str
+    column: str = ""
+    value: str = ""
+    row: int | None = None
+
+
+def _match(text: str) -> list[tuple[str, frozenset[str]]]:
+    name, _ = split_header_unit(text)
+    return reference.synonyms().get(name, []) if name else []
+
+
+def _ffill(cells: list[str]) -> list[str]:
+    """A merged header cell spans the empty cells to its right (as merged
+    cells read from a spreadsheet: the value sits in the first cell only)."""
+    out, last = [], ""
+    for c in cells:
+        last = c if c.strip() else last
+        out.append(last)
+    return out
+
+
+def _candidates(upper: list[str] | None, lower: list[str]) -> list[tuple[int, str, str, str | None]]:
+    """(column, header text, matched-synonym text, unit) for every cell that names a field."""
+    out = []
+    upper_f = _ffill(upper) if upper is not None else None
+    for i, cell in enumerate(lower):
+        up = upper_f[i] if upper_f is not None and i < len(upper_f) else ""
+        up_raw = upper[i] if upper is not None and i < len(upper) else ""
+        _, up_unit = split_header_unit(up) if up else ("", None)
+        if cell.strip() and _match(cell):
+            out.append((i, cell, cell, split_header_unit(cell)[1] or up_unit))
+        elif not cell.strip() and up_raw.strip() and _match(up_raw):
+            # a header cell merged vertically over both rows
+            out.append((i, up_raw, up_raw, split_header_unit(up_raw)[1]))
+    return out
+
+
+def _assign(cands, kind: str) -> tuple[dict[str, Column], list[str]]:
+    cols: dict[str, Column] = {}
+    dupes: list[str] = []
+    for i, header, text, unit in cands:
+        fields = [f for f, ks in _match(text) if not ks or kind in ks]
+        kind_fields = {f.name for f in reference.kinds()[kind]}
+        fields = [f for f in fields if f in kind_fields]
+        if not fields:
+            continue
+        f = fields[0]
+        if f in cols:
+            dupes.append(header)
+            continue
+        cols[f] = Column(i, f, header.strip(), unit)
+    return cols, dupes
+
+
+def _missing(kind: str, cols: dict[str, Column]) -> list[str]:
+    fields = reference.kinds()[kind]
+    missing = [f.name for f in fields if f.required == "yes" and f.name not in cols]
+    indicators = [f.name for f in fields if f.required == "indicator"]
+    if indicators and not any(i in cols for i in indicators):
+        missing.append("|".join(indicators))
+    return missing
+
+
+def find_layout(rows: list[list[str]]) -> Layout | LayoutProblem:
+    best_partial: tuple[int, str, list[str], int] | None = None  # (score, kind, missing, row)
+    for r in range(min(SCAN_ROWS, len(rows))):
+        options = []
+        for upper in ([rows[r - 1]] if r > 0 else []) + [None]:
+            cands = _candidates(upper, rows[r])
+            if not cands:
+                continue
+            for kind in reference.kinds():
+                cols, dupes = _assign(cands, kind)
+                missing = _missing(kind, cols)
+                if not missing:
+                    options.append((len(cols), kind, cols, dupes, upper is not None))
+                elif len(cols) >= 2 and (best_partial is None or len(cols) > best_partial[0]):
+                    best_partial = (len(cols), kind, missing, r)
+        if not options:
+            continue
+        top = max(o[0] for o in options)
+        best = [o for o in options if o[0] == top]
+        kinds_ = sorted({o[1] for o in best})
+        if len(kinds_) > 1:
+            return LayoutProblem(f"表头同时符合多种报表：{'、'.join(kinds_)}",
+                                 f"the header fits more than one report kind: {', '.join(kinds_)}", row=r + 1)
+        _, kind, cols, dupes, _two = max(best, key=lambda o: o[4])  # prefer the two-row reading
+        if dupes:
+            return LayoutProblem("列重复", "the same column appears twice", column=dupes[0], row=r + 1)
+        used = {c.index for c in cols.values()}
+        ignored = [h for i, h in enumerate(rows[r]) if h.strip() and i not in used]
+        return Layout(kind, r, cols, _unit_line(rows[:r]), ignored)
+    if best_partial is not None:
+        _, kind, missing, r = best_partial
+        zh = "、".join(_zh(kind, m) for m in missing)
+        return LayoutProblem(f"缺少必填列：{zh}（{kind}）", f"missing required column(s): {', '.join(missing)} ({kind})",
+                             column=", ".join(missing), row=r + 1)
+    return LayoutProblem("找不到可识别的表头", "no recognisable header row")
+
+
+def _zh(kind: str, name: str) -> str:
+    by = {f.name: f.zh for f in reference.kinds()[kind]}
+    return "/".join(by.get(n, n) for n in name.split("|"))
+
+
+def _unit_line(rows_above: list[list[str]]) -> str | None:
+    unit = None
+    for row in rows_above:
+        for cell in row:
+            m = _UNIT_LINE.search(to_simplified(nfkc(cell)))
+            if m:
+                unit = m.group(1)
+    return unit

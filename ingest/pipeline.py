@@ -1,0 +1,203 @@
+"""The nightly ingest: landing area -> archive -> ledger -> receipts -> Parquet.
+
+For every file under ``landing/<submitter_code>/``: archive it unchanged by
+SHA-256 first; recognise bytes already processed; read, validate and record it
+whole (accepted or rejected, in one ledger transaction); write its receipt;
+only then remove it from the landing area. Registers (园区名录) of a batch are
+taken first, so a city can send its register and its parks' figures together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from ingest.layout import Layout, find_layout
+from ingest.ledger import Ledger
+from ingest.messages import Message, error
+from ingest.readers import Grid, UnreadableFile, read_grid
+from ingest.receipts import Receipt
+from ingest.settings import WarehouseHome
+from ingest.validate import Parsed, _parse_rows, check_submitter
+
+TZ = ZoneInfo("Asia/Shanghai")
+KIND_ORDER = {"park_registry": 0}
+
+
+def now_local() -> dt.datetime:
+    """Wall-clock time in Asia/Shanghai (naive), or PARKSTAT_NOW (ISO) when set, for tests."""
+    fixed = os.environ.get("PARKSTAT_NOW")
+    if fixed:
+        return dt.datetime.fromisoformat(fixed)
+    return dt.datetime.now(TZ).replace(tzinfo=None, microsecond=0)
+
+
+@dataclass
+class Arrival:
+    path: Path
+    submitter: str
+    name: str
+    data: bytes
+    sha: str
+    grid: Grid | None = None
+    layout: Layout | None = None
+    problem: Message | None = None
+
+    @property
+    def kind(self) -> str | None:
+        return self.layout.kind if self.layout else None
+
+
+@dataclass
+class IngestSummary:
+    receipts: list[Receipt] = field(default_factory=list)
+
+    def count(self, *statuses: str) -> int:
+        return sum(r.status in statuses for r in self.receipts)
+
+    def __str__(self) -> str:
+        return (f"{len(self.receipts)} files: {self.count('accepted', 'accepted_with_warnings')} accepted, "
+                f"{self.count('rejected')} rejected, {self.count('duplicate')} duplicate")
+
+
+def display_name(path: Path, base: Path) -> str:
+    """The file's name inside its submitter folder, as text (undecodable bytes escaped)."""
+    rel = str(path.relative_to(base))
+    return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def archive(home: WarehouseHome, data: bytes, sha: str) -> Path:
+    target = home.archive / sha[:2] / sha
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(sha + ".tmp")
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    return target
+
+
+def scan_landing(home: WarehouseHome) -> list[tuple[Path, str, str]]:
+    """(path, submitter folder, name within it) for every regular file waiting."""
+    out = []
+    if not home.landing.exists():
+        return out
+    for dirpath, dirnames, filenames in os.walk(home.landing, followlinks=False):
+        dirnames.sort()
+        for fn in sorted(filenames):
+            p = Path(dirpath) / fn
+            if fn.startswith(".") or fn.endswith((".tmp", ".part")):
+                continue  # files still being copied in
+            parts = display_name(p, home.landing).split(os.sep)
+            submitter, name = (parts[0], os.sep.join(parts[1:])) if len(parts) > 1 else ("", parts[0])
+            out.append((p, submitter, name))
+    return out
+
+
+def read_arrival(path: Path, submitter: str, name: str) -> Arrival:
+    data = path.read_bytes()
+    arr = Arrival(path, submitter, name, data, hashlib.sha256(data).hexdigest())
+    return arr
+
+
+def examine(arr: Arrival) -> None:
+    """Read the grid and find the layout (kind) of a new file; problems are kept on it."""
+    try:
+        arr.grid = read_grid(arr.data, arr.name)
+    except UnreadableFile as exc:
+        arr.problem = error("unreadable", f"无法读取文件：{exc.zh}", f"unreadable file: {exc.en}")
+        return
+    lay = find_layout(arr.grid.rows)
+    if isinstance(lay, Layout):
+        arr.layout = lay
+    else:
+        code = "missing_column" if "缺少" in lay.zh else "no_header"
+        arr.problem = error(code, lay.zh, lay.en, row=lay.row, column=lay.column, value=lay.value)
+
+
+def ingest_landing(home: WarehouseHome, progress: Callable[[Receipt], None] | None = None) -> IngestSummary:
+    home.ensure()
+    ledger = Ledger(home.ledger)
+    summary = IngestSummary()
+    try:
+        pending: list[Arrival] = []
+        repeats: list[Arrival] = []  # the same bytes twice in one batch: the second waits for the first
+        for path, submitter, name in scan_landing(home):
+            if path.is_symlink() or not path.is_file():
+                continue
+            arr = read_arrival(path, submitter, name)
+            archive(home, arr.data, arr.sha)
+            if ledger.processed_sha(arr.sha) is not None or any(a.sha == arr.sha for a in pending):
+                repeats.append(arr)
+                continue
+            examine(arr)
+            pending.append(arr)
+        pending.sort(key=lambda a: (KIND_ORDER.get(a.kind or "", 1), a.path.stat().st_mtime_ns, a.name))
+        today = now_local().date()
+        for arr in pending:
+            parsed = _validate(arr, ledger, today)
+            status = ("rejected" if parsed.errors else
+                      "accepted_with_warnings" if parsed.warnings else "accepted")
+            receipt = _finish(home, ledger, arr, home.archive / arr.sha[:2] / arr.sha, status=status,
+                              duplicate_of=None, parsed=parsed)
+            summary.receipts.append(receipt)
+            if progress:
+                progress(receipt)
+        for arr in repeats:
+            receipt = _finish(home, ledger, arr, home.archive / arr.sha[:2] / arr.sha, status="duplicate",
+                              duplicate_of=ledger.processed_sha(arr.sha), parsed=Parsed(None))
+            summary.receipts.append(receipt)
+            if progress:
+                progress(receipt)
+        ledger.export(home.staged)
+    finally:
+        ledger.close()
+    return summary
+
+
+def _validate(arr: Arrival, ledger: Ledger, today: dt.date) -> Parsed:
+    try:
+        return _validate_unguarded(arr, ledger, today)
+    except Exception as exc:  # a defect of ours must not cost the night, nor the file: it stays archived
+        return Parsed(arr.kind, messages=[error(
+            "internal_error", f"处理该文件时 parkstat 内部出错（文件已存档，请联系管理员）：{type(exc).__name__}",
+            f"parkstat failed while reading this file (it is archived; tell the operator): {exc!r}")])
+
+
+def _validate_unguarded(arr: Arrival, ledger: Ledger, today: dt.date) -> Parsed:
+    sub_problem = check_submitter(arr.submitter)
+    if arr.problem or arr.layout is None:
+        return Parsed(arr.kind, messages=[m for m in (sub_problem, arr.problem) if m])
+    if sub_problem:
+        return Parsed(arr.kind, messages=[sub_problem])
+    parsed = _parse_rows(arr.grid.rows, arr.layout, arr.submitter, ledger.parks(), today)
+    if not parsed.errors:
+        headers = {n: c.header for n, c in arr.layout.columns.items()}
+        parsed.messages.extend(ledger.history_warnings(arr.submitter, parsed.kind, parsed.records, headers))
+    return parsed
+
+
+def _finish(home: WarehouseHome, ledger: Ledger, arr: Arrival, archive_path: Path, *, status: str,
+            duplicate_of: int | None, parsed: Parsed) -> Receipt:
+    received = now_local()
+    messages = parsed.messages
+    if status == "duplicate":
+        messages = [Message("warning", "duplicate", f"相同内容的文件已于此前处理（文件编号 {duplicate_of}），本次不再处理",
+                            f"the same bytes were processed before (file {duplicate_of}); not processed again")]
+    file_id = ledger.record(
+        sha=arr.sha, submitter=arr.submitter, file_name=arr.name, size=len(arr.data), received_at=received,
+        kind=parsed.kind, status=status, duplicate_of=duplicate_of, records=parsed.records, messages=messages,
+        periods=parsed.periods, encoding=arr.grid.encoding if arr.grid else None,
+        sheet=arr.grid.sheet if arr.grid else None, archive_path=str(archive_path.relative_to(home.root)))
+    receipt = Receipt(arr.sha, arr.submitter, arr.name, received.isoformat(sep=" "), parsed.kind, status,
+                      len(parsed.records) if status.startswith("accepted") else 0, messages, file_id)
+    receipt.write(home.receipts)
+    arr.path.unlink(missing_ok=True)  # archived and recorded: the landing copy has done its job
+    return receipt

@@ -1,0 +1,120 @@
+"""Reading a submitted file's bytes into a grid of cell texts.
+
+CSV: the encoding is detected (UTF-8 with or without BOM, GBK/GB18030, UTF-16)
+with charset-normalizer, then parsed with the standard ``csv`` module.
+XLSX/XLS: read with fastexcel (Rust calamine), every cell as text, no header
+assumed. Which sheet: the first, unless a sheet's name names a report kind.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+from charset_normalizer import from_bytes
+
+from ingest.text import to_simplified
+
+XLSX_MAGIC = b"PK\x03\x04"
+XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# sheet names that name a report kind (compared after Traditional->Simplified)
+SHEET_HINTS = {
+    "project_progress": ("重点项目", "项目进度", "project"),
+    "park_indicators": ("园区指标", "园区", "park_indicators"),
+    "region_indicators": ("区域指标", "地区指标", "region"),
+    "park_registry": ("园区名录", "名录", "registry"),
+}
+
+
+class UnreadableFile(Exception):
+    """The bytes are not a CSV or spreadsheet parkstat can read."""
+
+    def __init__(self, zh: str, en: str):
+        super().__init__(f"{zh} / {en}")
+        self.zh, self.en = zh, en
+
+
+@dataclass
+class Grid:
+    rows: list[list[str]]
+    encoding: str | None = None
+    sheet: str | None = None
+
+
+def detect_encoding(data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(data[:200_000], cp_isolation=["gb18030", "utf_16", "big5"]).best()
+    if best is None:
+        raise UnreadableFile("无法识别文件编码", "cannot detect the text encoding")
+    enc = best.encoding
+    # GB18030 is a superset of GBK/GB2312: decode every GB file with it
+    return "gb18030" if enc in ("gb2312", "gbk", "gb18030", "hz") else enc
+
+
+def read_csv_bytes(data: bytes) -> Grid:
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise UnreadableFile("文件不是文本表格（含二进制内容）", "not a text table (binary content)")
+    enc = detect_encoding(data)
+    try:
+        text = data.decode(enc)
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise UnreadableFile(f"按 {enc} 解码失败", f"cannot decode as {enc}: {exc}") from exc
+    sample = text[:20_000]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",\t;|")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ","
+    try:
+        rows = [list(r) for r in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    except csv.Error as exc:
+        raise UnreadableFile("CSV 格式错误", f"malformed CSV: {exc}") from exc
+    return Grid(rows=rows, encoding=enc)
+
+
+def pick_sheet(names: list[str]) -> int:
+    for i, name in enumerate(names):
+        n = to_simplified(name).lower()
+        if any(h in n for hints in SHEET_HINTS.values() for h in hints):
+            return i
+    return 0
+
+
+def read_excel_bytes(data: bytes) -> Grid:
+    import fastexcel
+
+    try:
+        reader = fastexcel.read_excel(data)
+        names = reader.sheet_names
+        if not names:
+            raise UnreadableFile("工作簿中没有工作表", "the workbook has no sheet")
+        idx = pick_sheet(names)
+        sheet = reader.load_sheet(idx, header_row=None, dtypes="string", schema_sample_rows=0)
+        table = sheet.to_arrow()
+    except UnreadableFile:
+        raise
+    except Exception as exc:  # calamine reports broken archives in many ways
+        raise UnreadableFile("无法读取电子表格", f"cannot read the spreadsheet: {exc}") from exc
+    cols = [c.to_pylist() for c in table.columns]
+    rows = [[("" if c[i] is None else str(c[i])) for c in cols] for i in range(table.num_rows)]
+    return Grid(rows=rows, sheet=names[idx])
+
+
+def read_grid(data: bytes, file_name: str) -> Grid:
+    if not data.strip():
+        raise UnreadableFile("文件为空", "the file is empty")
+    if data.startswith(XLSX_MAGIC) or data.startswith(XLS_MAGIC):
+        return read_excel_bytes(data)
+    lower = file_name.lower()
+    if lower.endswith((".xlsx", ".xls", ".xlsm")):
+        raise UnreadableFile("扩展名为电子表格但内容不是", "named as a spreadsheet but the content is not one")
+    return read_csv_bytes(data)

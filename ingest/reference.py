@@ -1,0 +1,121 @@
+"""Reference data kept as CSV under ``ingest/reference/``, loaded once per process.
+
+Everything that describes messy layouts (header synonyms, unit words, missing
+markers, period patterns) and every schema of a report kind lives there as
+data; this module only reads it.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+REFERENCE_DIR = Path(__file__).parent / "reference"
+
+
+def read_csv(name: str) -> list[dict[str, str]]:
+    with (REFERENCE_DIR / name).open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+@dataclass(frozen=True)
+class Field:
+    kind: str
+    name: str
+    zh: str
+    type: str  # period, code, region, park, text, money, number, date
+    required: str  # yes / no / indicator
+    key: bool
+
+
+@dataclass(frozen=True)
+class Division:
+    code: str
+    name: str
+    level: str  # province / city / county
+    parent_code: str
+    valid_from: int | None
+    valid_to: int | None
+    successor_code: str
+    is_statistical: bool
+
+
+@cache
+def kinds() -> dict[str, list[Field]]:
+    out: dict[str, list[Field]] = {}
+    for r in read_csv("report_kinds.csv"):
+        out.setdefault(r["kind"], []).append(
+            Field(r["kind"], r["field"], r["zh"], r["type"], r["required"], r["key"] == "yes"))
+    return out
+
+
+INDICATORS: tuple[str, ...] = tuple(f.name for f in kinds()["park_indicators"] if f.required == "indicator")
+
+
+@cache
+def indicator_names() -> dict[str, str]:
+    return {f.name: f.zh for f in kinds()["park_indicators"] if f.required == "indicator"}
+
+
+@cache
+def synonyms() -> dict[str, list[tuple[str, frozenset[str]]]]:
+    """normalised header text -> [(field, kinds it applies to; empty = all)]."""
+    from ingest.text import normalise_header
+
+    out: dict[str, list[tuple[str, frozenset[str]]]] = {}
+    for r in read_csv("header_synonyms.csv"):
+        kinds_ = frozenset(k for k in r["kinds"].split("|") if k)
+        out.setdefault(normalise_header(r["synonym"]), []).append((r["field"], kinds_))
+    for kind_fields in kinds().values():  # the contract's own names always count
+        for f in kind_fields:
+            for s in (f.zh, f.name):
+                key = normalise_header(s)
+                if (f.name, frozenset()) not in out.setdefault(key, []):
+                    out[key].append((f.name, frozenset()))
+    return out
+
+
+@cache
+def units() -> dict[str, tuple[str, float]]:
+    return {r["unit"]: (r["currency"], float(r["factor_to_wan"])) for r in read_csv("units.csv")}
+
+
+@cache
+def usd_rates() -> dict[int, float]:
+    return {int(r["year"]): float(r["cny_per_usd"]) for r in read_csv("usd_cny_rates.csv")}
+
+
+@cache
+def missing_tokens() -> frozenset[str]:
+    return frozenset(r["token"] for r in read_csv("missing_tokens.csv")) | {""}
+
+
+@cache
+def period_patterns() -> list[re.Pattern[str]]:
+    return [re.compile(r["pattern"]) for r in read_csv("period_patterns.csv")]
+
+
+@cache
+def divisions() -> dict[str, Division]:
+    out = {}
+    for r in read_csv("divisions.csv"):
+        out[r["code"]] = Division(
+            r["code"], r["name"], r["level"], r["parent_code"],
+            int(r["valid_from"]) if r["valid_from"] else None,
+            int(r["valid_to"]) if r["valid_to"] else None,
+            r["successor_code"], r["is_statistical"] == "true")
+    return out
+
+
+def ancestors(code: str) -> list[str]:
+    """The code itself, then its parents up to the province."""
+    chain, seen = [], set()
+    divs = divisions()
+    while code and code in divs and code not in seen:
+        chain.append(code)
+        seen.add(code)
+        code = divs[code].parent_code
+    return chain

@@ -1,0 +1,91 @@
+"""The warehouse home: where every file parkstat reads or writes lives.
+
+``WAREHOUSE_HOME`` (default ``./warehouse``) holds::
+
+    landing/<submitter_code>/   files dropped by submitters
+    archive/<sha256[:2]>/       every file ever received, unchanged, by SHA-256
+    receipts/<submitter_code>/  a receipt per file received (.txt and .json)
+    state/ingest.duckdb         the ingest ledger (files, messages, accepted rows)
+    staged/                     Parquet snapshots of the ledger: dbt's sources
+    work/build.duckdb           dbt's working database (pipeline only)
+    published/warehouse.duckdb  the one file analysts open, read-only
+    dagster/                    the Dagster instance (runs, schedules, sensors)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DAGSTER_YAML = """\
+telemetry:
+  enabled: false
+run_coordinator:
+  module: dagster.core.run_coordinator
+  class: QueuedRunCoordinator
+  config:
+    max_concurrent_runs: 1
+"""
+
+
+@dataclass(frozen=True)
+class WarehouseHome:
+    root: Path
+
+    @classmethod
+    def from_env(cls) -> "WarehouseHome":
+        return cls(Path(os.environ.get("WAREHOUSE_HOME", "warehouse")).resolve())
+
+    @property
+    def landing(self) -> Path:
+        return self.root / "landing"
+
+    @property
+    def archive(self) -> Path:
+        return self.root / "archive"
+
+    @property
+    def receipts(self) -> Path:
+        return self.root / "receipts"
+
+    @property
+    def ledger(self) -> Path:
+        return self.root / "state" / "ingest.duckdb"
+
+    @property
+    def staged(self) -> Path:
+        return self.root / "staged"
+
+    @property
+    def work_db(self) -> Path:
+        return self.root / "work" / "build.duckdb"
+
+    @property
+    def published(self) -> Path:
+        return self.root / "published"
+
+    @property
+    def published_db(self) -> Path:
+        return self.published / "warehouse.duckdb"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.root / "dagster"
+
+    def ensure(self) -> "WarehouseHome":
+        for p in (self.landing, self.archive, self.receipts, self.ledger.parent, self.staged,
+                  self.work_db.parent, self.published, self.dagster_home):
+            p.mkdir(parents=True, exist_ok=True)
+        cfg = self.dagster_home / "dagster.yaml"
+        if not cfg.exists():
+            cfg.write_text(DAGSTER_YAML, encoding="utf-8")
+        return self
+
+
+def quiet_environment() -> None:
+    """No telemetry and no version checks over the network, for every tool we run."""
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("DBT_VERSION_CHECK", "false")

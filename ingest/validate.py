@@ -1,0 +1,218 @@
+"""Turning a grid into typed records of one report kind, with every problem found.
+
+Checks that need only the file (and the reference data and park register) live
+here; checks against what the warehouse already holds (falling cumulative
+figures, conflicts, totals) are run by the ledger in SQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from ingest import reference
+from ingest.layout import Layout, LayoutProblem, find_layout
+from ingest.messages import Message, error, warning
+from ingest.readers import Grid
+from ingest.values import ValueProblem, is_missing, money_to_wan, parse_code, parse_date, parse_number, parse_period
+
+SUMMARY_WORDS = ("合计", "总计", "小计", "total")
+
+
+@dataclass
+class Parsed:
+    kind: str | None
+    records: list[dict] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
+    periods: set[str] = field(default_factory=set)
+
+    @property
+    def errors(self) -> list[Message]:
+        return [m for m in self.messages if m.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Message]:
+        return [m for m in self.messages if m.severity == "warning"]
+
+
+def in_jurisdiction(submitter: str, code: str) -> bool:
+    return submitter in reference.ancestors(code)
+
+
+def check_submitter(submitter: str) -> Message | None:
+    div = reference.divisions().get(submitter)
+    if div is None or div.valid_to is not None:
+        return error("unknown_submitter", f"提交目录“{submitter}”不是有效的区划代码",
+                     f"the landing folder '{submitter}' is not a valid division code", value=submitter)
+    return None
+
+
+def resolve_region(code: str, year: int) -> tuple[str | None, Message | None]:
+    """The code to store for ``code`` reported for ``year``, or an error.
+    A retired code used after its last year maps to its successor (warning)."""
+    divs = reference.divisions()
+    div = divs.get(code)
+    if div is None:
+        return None, error("unknown_region", "未知的区划代码", "unknown region code", value=code)
+    if div.valid_from is not None and year < div.valid_from:
+        return None, error("region_not_yet_valid", f"该代码自 {div.valid_from} 年起才启用",
+                           f"this code exists only from {div.valid_from}", value=code)
+    seen = set()
+    while div.valid_to is not None and year > div.valid_to:
+        if not div.successor_code or div.successor_code in seen or div.successor_code not in divs:
+            return None, error("region_retired", f"该代码已于 {div.valid_to + 1} 年撤销，且无承继代码",
+                               f"this code was retired in {div.valid_to + 1} with no successor", value=code)
+        seen.add(div.code)
+        div = divs[div.successor_code]
+    if div.code != code:
+        return div.code, warning("region_mapped", f"{code}（{divs[code].name}）已撤销，按承继代码 {div.code}（{div.name}）入库",
+                                 f"retired code {code} stored as its successor {div.code}", value=code)
+    return code, None
+
+
+def parse_grid(grid: Grid, submitter: str, parks: dict[str, str], today: dt.date) -> Parsed:
+    """``parks``: the park register (park_code -> region_code) as it stands,
+    including registers accepted earlier in the same batch."""
+    layout = find_layout(grid.rows)
+    if isinstance(layout, LayoutProblem):
+        code = "missing_column" if "缺少" in layout.zh else "no_header"
+        return Parsed(None, messages=[error(code, layout.zh, layout.en, row=layout.row,
+                                            column=layout.column, value=layout.value)])
+    return _parse_rows(grid.rows, layout, submitter, parks, today)
+
+
+def _parse_rows(rows: list[list[str]], layout: Layout, submitter: str, parks: dict[str, str],
+                today: dt.date) -> Parsed:
+    kind = layout.kind
+    fields = {f.name: f for f in reference.kinds()[kind]}
+    out = Parsed(kind)
+    now_period = f"{today.year:04d}-{today.month:02d}"
+    seen_keys: dict[tuple, int] = {}
+    required_cols = [c for n, c in layout.columns.items() if fields[n].required == "yes"]
+    for r in range(layout.header_row + 1, len(rows)):
+        row = rows[r]
+        rownum = r + 1
+        cell = {n: (row[c.index] if c.index < len(row) else "").strip() for n, c in layout.columns.items()}
+        if not any(cell.values()):
+            continue
+        if all(not cell[c.field] for c in required_cols) or any(
+                w in " ".join(row).lower() for w in SUMMARY_WORDS) and not all(cell[c.field] for c in required_cols):
+            continue  # footers, notes and 合计 rows: not data
+        rec: dict = {"row_number": rownum}
+        problems: list[Message] = []
+
+        def bad(n: str, code: str, zh: str, en: str) -> None:
+            problems.append(error(code, zh, en, row=rownum, column=layout.columns[n].header, value=cell[n]))
+
+        period = None
+        if "period" in fields:
+            try:
+                period = parse_period(cell["period"]) if cell["period"] else None
+                if period is None:
+                    bad("period", "missing_value", "必填项为空", "required value is empty")
+                elif period > now_period:
+                    bad("period", "future_period", f"统计期 {period} 尚未到来", f"period {period} is in the future")
+                    period = None
+            except ValueProblem as p:
+                bad("period", "bad_period", p.zh, p.en)
+            rec["period"] = period
+        year = int(period[:4]) if period else today.year
+
+        for n, col in layout.columns.items():
+            f = fields[n]
+            text = cell[n]
+            if n == "period":
+                continue
+            if f.type in ("money", "number"):
+                try:
+                    v = parse_number(text)
+                except ValueProblem as p:
+                    bad(n, "not_a_number", p.zh, p.en)
+                    continue
+                if v is not None and v < 0:
+                    bad(n, "negative_money" if f.type == "money" else "negative_number", "不能为负数",
+                        "must not be negative")
+                    continue
+                if v is not None and f.type == "money":
+                    unit = col.unit or layout.unit_line
+                    try:
+                        rec[n] = money_to_wan(v, unit, year, usd_allowed=(n == "import_export"))
+                    except ValueProblem as p:
+                        bad(n, "bad_unit", p.zh, p.en)
+                        continue
+                    rec[n + "__original"] = (text, unit or "万元")
+                else:
+                    rec[n] = v
+                if v is None and f.required == "yes":
+                    bad(n, "missing_value", "必填项为空", "required value is empty")
+            elif f.type == "date":
+                try:
+                    rec[n] = parse_date(text)
+                except ValueProblem as p:
+                    bad(n, "bad_date", p.zh, p.en)
+            elif f.type in ("code", "region", "park"):
+                code = parse_code(text) if text and not is_missing(text) else ""
+                if not code:
+                    if f.required == "yes":
+                        bad(n, "missing_value", "必填项为空", "required value is empty")
+                    rec[n] = None
+                    continue
+                rec[n] = code
+            else:
+                rec[n] = None if is_missing(text) else text
+                if rec[n] is None and f.required == "yes":
+                    bad(n, "missing_value", "必填项为空", "required value is empty")
+
+        # codes: existence, history and jurisdiction
+        for n in layout.columns:
+            f = fields[n]
+            code = rec.get(n)
+            if not code or f.type not in ("region", "park"):
+                continue
+            if f.type == "region":
+                if not (len(code) == 6 and code.isdigit()):
+                    bad(n, "unknown_region", "区划代码应为6位数字", "a region code has 6 digits")
+                    rec[n] = None
+                    continue
+                stored, msg = resolve_region(code, year)
+                if msg is not None:
+                    msg.row, msg.column = rownum, layout.columns[n].header
+                    problems.append(msg)
+                rec[n] = stored
+                region = stored
+            else:
+                if code not in parks:
+                    bad(n, "unknown_park", "园区代码未在园区名录中登记", "park code is not in the park register")
+                    rec[n] = None
+                    continue
+                region = parks[code]
+            if region and not in_jurisdiction(submitter, region):
+                where = f"（园区 {code} 属于 {region}）" if f.type == "park" else ""
+                where_en = f" (park {code} is registered in {region})" if f.type == "park" else ""
+                bad(n, "outside_jurisdiction", f"{submitter} 无权报送 {region} 的数据{where}",
+                    f"{submitter} may not report for {region}{where_en}")
+
+        key = tuple(rec.get(f.name) for f in fields.values() if f.key)
+        if all(k is not None for k in key):
+            if key in seen_keys:
+                problems.append(error("duplicate_key", f"与第{seen_keys[key]}行重复（同一主键出现两次）",
+                                      f"same key as row {seen_keys[key]} (a key appears twice in the file)",
+                                      row=rownum, value=" / ".join(map(str, key))))
+            else:
+                seen_keys[key] = rownum
+        if kind == "project_progress":
+            plan, done = rec.get("annual_plan"), rec.get("ytd_completed")
+            if plan and done is not None and done > plan * 1.5:
+                problems.append(warning("completed_above_plan", "本年累计完成投资超过年度计划 50% 以上",
+                                        "completed investment exceeds the annual plan by more than 50 %",
+                                        row=rownum, column=layout.columns["ytd_completed"].header,
+                                        value=cell["ytd_completed"]))
+        out.messages.extend(problems)
+        if not any(p.severity == "error" for p in problems):
+            out.records.append(rec)
+            if period:
+                out.periods.add(period)
+    if not out.records and not out.errors:
+        out.messages.append(error("no_rows", "表中没有数据行", "the table has no data rows",
+                                  row=layout.header_row + 1))
+    return out
