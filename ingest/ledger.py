@@ -40,7 +40,8 @@ create table if not exists files (
 );
 create table if not exists messages (
     file_id bigint not null, seq integer not null, severity varchar not null, code varchar not null,
-    row_number integer, column_name varchar, value varchar, reason_zh varchar, reason_en varchar
+    row_number integer, column_name varchar, value varchar, reason_zh varchar, reason_en varchar,
+    line varchar  -- the message as the receipt prints it, Chinese first
 );
 create table if not exists file_periods (
     file_id bigint not null, submitter_code varchar not null, report_kind varchar not null,
@@ -120,8 +121,8 @@ class Ledger:
                         [file_id, sha, submitter, file_name, size, received_at, kind, status, duplicate_of,
                          len(records) if accepted else 0, errors, warns, encoding, sheet, archive_path])
             if messages:
-                con.executemany("insert into messages values (?,?,?,?,?,?,?,?,?)",
-                                [[file_id, i, m.severity, m.code, m.row, m.column, m.value, m.zh, m.en]
+                con.executemany("insert into messages values (?,?,?,?,?,?,?,?,?,?)",
+                                [[file_id, i, m.severity, m.code, m.row, m.column, m.value, m.zh, m.en, m.line()]
                                  for i, m in enumerate(messages, 1)])
             if accepted:
                 self._insert_rows(file_id, kind, records)

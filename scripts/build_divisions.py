@@ -128,6 +128,13 @@ def build(divisions: dict, events: list) -> list[dict]:
         if not r["parent_code"] and r["level"] != "province":
             guess = r["code"][:4] + "00" if r["level"] == "county" else r["code"][:2] + "0000"
             r["parent_code"] = guess if guess in rows else r["code"][:2] + "0000"
+    # the code each unit is known by today: follow successors to the end
+    for r in rows.values():
+        code, seen = r["code"], set()
+        while rows.get(code, {}).get("successor_code") and code not in seen:
+            seen.add(code)
+            code = rows[code]["successor_code"]
+        r["current_code"] = code if code in rows and not rows[code]["valid_to"] else ""
     return sorted(rows.values(), key=lambda r: r["code"])
 
 

@@ -1,0 +1,2 @@
+select indicator, indicator_name
+from {{ source('ledger', 'ref_indicators') }}
