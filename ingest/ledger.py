@@ -203,26 +203,26 @@ class Ledger:
                   window w as (partition by entity_code, indicator, left(period, 4) order by period))
                 where incoming and prev_value is not null and value < prev_value order by row_number, indicator
             """).fetchall():
-                out.append(warning("cumulative_fell", f"累计数低于上期（{prev_period}：{prev:g}万元）",
-                                   f"cumulative figure below the previous period's ({prev_period}: {prev:g} 万元)",
-                                   row=rownum, column=headers.get(ind, ind), value=f"{value:g}"))
+                out.append(warning("cumulative_fell", f"累计数低于上期（{prev_period}：{prev:,.2f}万元）",
+                                   f"cumulative figure below the previous period's ({prev_period}: {prev:,.2f} 万元)",
+                                   row=rownum, column=headers.get(ind, ind), value=f"{value:,.2f}"))
             for code, period, ind, value, prior, rownum in con.execute("""
                 select a.entity_code, a.period, a.indicator, a.value, b.value, a.row_number
                 from series a join series b on a.entity_code = b.entity_code and a.indicator = b.indicator
                   and b.period = cast(cast(left(a.period, 4) as integer) - 1 as varchar) || substr(a.period, 5)
                 where a.incoming and b.value > 0 and (a.value / b.value - 1) > 3 order by a.row_number
             """).fetchall():
-                out.append(warning("yoy_above_300", f"同比增长超过300%（上年同期 {prior:g}万元）",
-                                   f"year-on-year growth above 300 % (same period last year: {prior:g} 万元)",
-                                   row=rownum, column=headers.get(ind, ind), value=f"{value:g}"))
+                out.append(warning("yoy_above_300", f"同比增长超过300%（上年同期 {prior:,.2f}万元）",
+                                   f"year-on-year growth above 300 % (same period last year: {prior:,.2f} 万元)",
+                                   row=rownum, column=headers.get(ind, ind), value=f"{value:,.2f}"))
             for code, period, ind, value, by, rownum in con.execute("""
                 select i.entity_code, i.period, i.indicator, s.value_wan, s.submitter_code, i.row_number
                 from incoming i join standing_values s on s.entity_type = ? and s.entity_code = i.entity_code
                   and s.period = i.period and s.indicator = i.indicator
                 where s.submitter_code <> ? order by i.row_number
             """, [etype, submitter]).fetchall():
-                out.append(warning("conflict", f"{by} 已报送该项（{value:g}万元）；以本文件为准",
-                                   f"{by} reported this figure too ({value:g} 万元); this file's figure stands",
+                out.append(warning("conflict", f"{by} 已报送该项（{value:,.2f}万元）；以本文件为准",
+                                   f"{by} reported this figure too ({value:,.2f} 万元); this file's figure stands",
                                    row=rownum, column=headers.get(ind, ind)))
             out.extend(self._park_total_warnings(etype))
             return out
@@ -261,8 +261,8 @@ class Ledger:
             """).fetchall()
         finally:
             self.con.unregister("park_ancestors")
-        return [warning("parks_above_region", f"{reg} {period} 园区合计 {ps:g} 万元高于地区总量 {rv:g} 万元（{ind}）",
-                        f"{reg} {period}: parks sum to {ps:g} 万元, above the region's total {rv:g} 万元 ({ind})")
+        return [warning("parks_above_region", f"{reg} {period} 园区合计 {ps:,.2f} 万元高于地区总量 {rv:,.2f} 万元（{ind}）",
+                        f"{reg} {period}: parks sum to {ps:,.2f} 万元, above the region's total {rv:,.2f} 万元 ({ind})")
                 for reg, period, ind, ps, rv in rows]
 
     # -- hand-off to dbt -------------------------------------------------------

@@ -98,7 +98,7 @@ def read_excel_bytes(data: bytes) -> Grid:
         if not names:
             raise UnreadableFile("工作簿中没有工作表", "the workbook has no sheet")
         idx = pick_sheet(names)
-        sheet = reader.load_sheet(idx, header_row=None, dtypes="string", schema_sample_rows=0)
+        sheet = reader.load_sheet(idx, header_row=None, dtypes="string")
         table = sheet.to_arrow()
     except UnreadableFile:
         raise

@@ -1,0 +1,55 @@
+"""Assets written in Python: ingest (landing area -> ledger -> staged Parquet)
+and publish (working database -> ``published/warehouse.duckdb``).
+
+The dbt models between them are in ``dbt_assets.py``.
+"""
+
+
+from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, asset, multi_asset
+
+from ingest.ledger import EXPORTED
+from ingest.pipeline import ingest_landing
+from orchestration.publish import publish
+from orchestration.resources import WarehouseResource
+
+LEDGER_TABLES = (*EXPORTED, "ref_divisions", "ref_indicators", "ref_usd_cny_rates")
+# what must exist before anything is published: the contract's marts
+REQUIRED_MARTS = ["marts.park_share_comparison", "marts.submission_receipts"]
+
+
+@multi_asset(
+    specs=[AssetSpec(AssetKey(["ledger", t]), group_name="ingest",
+                     description=f"Ingest ledger table {t}, exported as Parquet for dbt")
+           for t in LEDGER_TABLES],
+    name="ingest_landing",
+    description="Archive, validate and record every file waiting in the landing area; write receipts.",
+)
+def ingest_landing_asset(context: AssetExecutionContext, warehouse: WarehouseResource):
+    home = warehouse.paths
+    summary = ingest_landing(home, progress=lambda r: context.log.info(
+        f"{r.submitter_code}/{r.file_name}: {r.status} ({r.row_count} rows, {r.error_count} errors, "
+        f"{r.warning_count} warnings)"))
+    context.log.info(f"ingest: {summary}")
+    meta = {"files": len(summary.receipts),
+            "accepted": summary.count("accepted", "accepted_with_warnings"),
+            "rejected": summary.count("rejected"), "duplicate": summary.count("duplicate")}
+    for t in LEDGER_TABLES:
+        yield MaterializeResult(asset_key=AssetKey(["ledger", t]), metadata=meta if t == "files" else None)
+
+
+def publish_asset_factory(mart_keys: list[AssetKey]):
+    @asset(
+        key=AssetKey(["published", "warehouse"]),
+        deps=mart_keys,
+        group_name="publish",
+        description="The file analysts open read-only: replaced atomically, and only after every "
+                    "blocking check of the build passed (the dbt step fails otherwise and this never runs).",
+    )
+    def published_warehouse(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+        home = warehouse.paths
+        result = publish(home, context.run_id, REQUIRED_MARTS)
+        context.log.info(f"published {result.path}")
+        return MaterializeResult(metadata={"path": str(result.path),
+                                           **{k: v for k, v in result.tables.items() if k.startswith("marts.")}})
+
+    return published_warehouse

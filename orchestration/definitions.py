@@ -1,0 +1,34 @@
+"""``build_defs()``: every Dagster definition of parkstat for one warehouse home.
+
+``defs`` (what ``dagster dev`` and ``dagster definitions validate`` load) uses
+``WAREHOUSE_HOME``; tests call ``build_defs(WarehouseHome(tmp))``.
+"""
+
+from __future__ import annotations
+
+from dagster import Definitions
+
+from ingest.settings import WarehouseHome
+from orchestration.assets import ingest_landing_asset, publish_asset_factory
+from orchestration.checks import no_internal_ingest_errors, published_file_serves_marts
+from orchestration.dbt_assets import dbt_models
+from orchestration.jobs import nightly_refresh
+from orchestration.resources import build_resources
+from orchestration.schedules import nightly_schedule
+from orchestration.sensors import build_landing_sensor
+
+
+def build_defs(home: WarehouseHome | None = None) -> Definitions:
+    home = (home or WarehouseHome.from_env()).ensure()
+    mart_keys = [k for k in dbt_models.keys if k.path[0] in ("marts", "core")]
+    return Definitions(
+        assets=[ingest_landing_asset, dbt_models, publish_asset_factory(mart_keys)],
+        asset_checks=[published_file_serves_marts, no_internal_ingest_errors],
+        jobs=[nightly_refresh],
+        schedules=[nightly_schedule],
+        sensors=[build_landing_sensor(home)],
+        resources=build_resources(home),
+    )
+
+
+defs = build_defs()

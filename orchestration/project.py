@@ -1,0 +1,35 @@
+"""The dbt project as Dagster sees it.
+
+Kept in its own module: ``dagster-dbt project prepare-and-package`` fails when
+``@dbt_assets`` sits in the same file. ``ensure_manifest()`` re-parses the
+project only when a model, macro or YAML file is newer than the manifest.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from dagster_dbt import DbtProject
+
+DBT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
+
+dbt_project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
+
+
+def _newest_source() -> float:
+    files = [p for sub in ("models", "macros", "tests") for p in (DBT_DIR / sub).rglob("*") if p.is_file()]
+    files += [DBT_DIR / "dbt_project.yml", DBT_DIR / "profiles.yml"]
+    return max(p.stat().st_mtime for p in files)
+
+
+def ensure_manifest() -> Path:
+    manifest = dbt_project.manifest_path
+    if not manifest.exists() or manifest.stat().st_mtime < _newest_source():
+        from ingest.settings import quiet_environment
+
+        quiet_environment()
+        subprocess.run([sys.executable, "-m", "dbt.cli.main", "parse", "--quiet", "--project-dir", str(DBT_DIR),
+                        "--profiles-dir", str(DBT_DIR)], check=True, cwd=DBT_DIR)
+    return manifest

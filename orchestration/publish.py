@@ -1,0 +1,90 @@
+"""Building the published file and swapping it in (plain functions; the Dagster
+asset that calls them lives in ``assets.py``).
+
+DuckDB lets no writer near a file that any reader holds, so the pipeline never
+writes the file analysts read: it copies the published schemas of the working
+database into a new candidate file, checks it, closes it, and ``os.replace``s
+it over ``published/warehouse.duckdb``. Readers that had the old file open keep
+their snapshot; new connections see the new one. Only tables are published
+(no views over paths that exist only on the pipeline's machine).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from ingest.settings import WarehouseHome
+
+PUBLISHED_SCHEMAS = ("marts", "core")
+NO_EXTENSIONS = {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
+
+
+class PublishError(RuntimeError):
+    pass
+
+
+@dataclass
+class PublishResult:
+    path: Path
+    tables: dict[str, int]  # schema.table -> rows
+    published_at: str
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def build_candidate(home: WarehouseHome, run_id: str) -> tuple[Path, dict[str, int]]:
+    candidate = home.published / f".candidate-{run_id}.duckdb"
+    candidate.unlink(missing_ok=True)
+    counts: dict[str, int] = {}
+    con = duckdb.connect(str(candidate), config=NO_EXTENSIONS)
+    try:
+        con.execute("attach ? as build (read_only)", [str(home.work_db)])
+        tables = con.execute("""
+            select table_schema, table_name from information_schema.tables
+            where table_catalog = 'build' and table_schema in ({}) order by 1, 2
+        """.format(", ".join("?" for _ in PUBLISHED_SCHEMAS)), list(PUBLISHED_SCHEMAS)).fetchall()
+        for schema in PUBLISHED_SCHEMAS:
+            con.execute(f"create schema if not exists {_ident(schema)}")
+        for schema, table in tables:
+            target = f"{_ident(schema)}.{_ident(table)}"
+            con.execute(f"create table {target} as select * from build.{target}")
+            counts[f"{schema}.{table}"] = con.execute(f"select count(*) from {target}").fetchone()[0]
+        con.execute("detach build")
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    return candidate, counts
+
+
+def verify_candidate(candidate: Path, counts: dict[str, int], required: list[str]) -> None:
+    """The candidate opens read-only and holds every required relation with the rows built."""
+    missing = [t for t in required if t not in counts]
+    if missing:
+        raise PublishError(f"not publishing: the build lacks {', '.join(missing)}")
+    con = duckdb.connect(str(candidate), read_only=True, config=NO_EXTENSIONS)
+    try:
+        for name, n in counts.items():
+            schema, table = name.split(".")
+            got = con.execute(f"select count(*) from {_ident(schema)}.{_ident(table)}").fetchone()[0]
+            if got != n:
+                raise PublishError(f"not publishing: {name} has {got} rows in the candidate, {n} in the build")
+    finally:
+        con.close()
+
+
+def publish(home: WarehouseHome, run_id: str, required: list[str]) -> PublishResult:
+    candidate, counts = build_candidate(home, run_id)
+    try:
+        verify_candidate(candidate, counts, required)
+    except Exception:
+        candidate.unlink(missing_ok=True)
+        raise
+    os.replace(candidate, home.published_db)
+    return PublishResult(home.published_db, counts, dt.datetime.now().isoformat(timespec="seconds"))
