@@ -22,6 +22,9 @@ from ingest.settings import WarehouseHome
 
 PUBLISHED_SCHEMAS = ("marts", "core")
 NO_EXTENSIONS = {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
+# Analysts' clients (the DuckDB CLI, DBeaver, BI tools) lag behind the pipeline's
+# DuckDB 2.0: write the published file in a storage format DuckDB 1.0+ can read.
+PUBLISH_STORAGE_VERSION = "v1.0.0"
 
 
 class PublishError(RuntimeError):
@@ -43,7 +46,8 @@ def build_candidate(home: WarehouseHome, run_id: str) -> tuple[Path, dict[str, i
     candidate = home.published / f".candidate-{run_id}.duckdb"
     candidate.unlink(missing_ok=True)
     counts: dict[str, int] = {}
-    con = duckdb.connect(str(candidate), config=NO_EXTENSIONS)
+    con = duckdb.connect(str(candidate), config={**NO_EXTENSIONS,
+                                                 "storage_compatibility_version": PUBLISH_STORAGE_VERSION})
     try:
         con.execute("attach ? as build (read_only)", [str(home.work_db)])
         tables = con.execute("""

@@ -1,0 +1,77 @@
+"""Shared helpers: a fresh warehouse home per test, writers for real files in
+every promised shape, and the real refresh (the Dagster job, in-process)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingest.settings import WarehouseHome
+
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> WarehouseHome:
+    return WarehouseHome(tmp_path / "wh").ensure()
+
+
+def make_home(path: Path) -> WarehouseHome:
+    return WarehouseHome(path).ensure()
+
+
+def csv_bytes(rows: list[list], encoding: str = "utf-8") -> bytes:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    return buf.getvalue().encode(encoding)
+
+
+def xlsx_bytes(rows: list[list], sheet: str = "Sheet1", merges: list[str] = ()) -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = sheet
+    for r in rows:
+        ws.append(r)
+    for m in merges:
+        ws.merge_cells(m)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def drop(home: WarehouseHome, submitter: str, name: str, data: bytes) -> Path:
+    p = home.landing / submitter / name
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_bytes(data)
+    return p
+
+
+def refresh(home: WarehouseHome) -> bool:
+    """The real nightly job, in-process, recorded in the home's Dagster instance."""
+    from ingest.cli import _home, run_refresh
+
+    return run_refresh(_home(home.root))
+
+
+def query(home: WarehouseHome, sql: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(home.published_db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def ledger_rows(home: WarehouseHome, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(home.ledger), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()

@@ -1,0 +1,222 @@
+"""Ingest on real files (GBK/GB18030/UTF-8 CSV, XLSX) into a real ledger:
+every shape taken in with the right 万元 values, every bad file rejected whole
+with its reason on the receipt, and the ledger's data unchanged by a rejection."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ingest.pipeline import ingest_landing
+from tests.conftest import csv_bytes, drop, ledger_rows, xlsx_bytes
+
+REGISTRY = [["园区代码", "园区名称", "所属地区代码", "园区级别"],
+            ["431300-ETDZ", "娄底经济技术开发区", "431302", "国家级"],
+            ["431300-LSJ", "冷水江经济开发区", "431381", "省级"]]
+
+
+@pytest.fixture(autouse=True)
+def fixed_today(monkeypatch):
+    monkeypatch.setenv("PARKSTAT_NOW", "2023-06-15T09:00:00")
+
+
+def registered(home):
+    drop(home, "431300", "名录.csv", csv_bytes(REGISTRY))
+    s = ingest_landing(home)
+    assert [r.status for r in s.receipts] == ["accepted"]
+    return home
+
+
+def values(home):
+    return sorted(ledger_rows(home, "select entity_code, period, indicator, value_wan from indicator_values"))
+
+
+@pytest.mark.parametrize("name,data", [
+    ("gbk_title_unit_line.csv", csv_bytes([["2020年娄底市园区主要经济指标"], ["单位：亿元"], [],
+                                            ["统计期", "园区代码", "园区生产总值", "税收"],
+                                            ["2020年", "431300-ETDZ", "12.5", "1.25"]], "gbk")),
+    ("gb18030_header_units.csv", csv_bytes([["统计期", "园区代码", "园区生产总值（元）", "税收(元)"],
+                                            ["2020", "431300-ETDZ", "1,250,000,000", "125,000,000"]], "gb18030")),
+    ("utf8_bom_english.csv", b"\xef\xbb\xbf" + csv_bytes([["period", "park_code", "gdp", "tax"],
+                                                          ["2020-12", "431300-ETDZ", "125000", "12500"]])),
+    ("traditional.xlsx", xlsx_bytes([["2020年婁底市園區指標"], ["單位：萬元"],
+                                     ["統計期", "園區代碼", "園區生產總值", "稅收"],
+                                     ["2020年", "431300-ETDZ", 125000, 12500]])),
+    ("merged_two_rows.xlsx", xlsx_bytes([["统计期", "园区代码", "主要指标（亿元）", None],
+                                         [None, None, "园区生产总值", "税收"],
+                                         ["2020", "431300-ETDZ", 12.5, 1.25]],
+                                        merges=["A1:A2", "B1:B2", "C1:D1"])),
+    ("header_cell_beats_unit_line.csv", csv_bytes([["单位：元"], ["统计期", "园区代码", "园区生产总值（亿元）", "税收（万元）"],
+                                                   ["2020", "431300-ETDZ", "12.5", "12500"]])),
+    ("fullwidth_and_spaces.csv", csv_bytes([["统 计 期", "园区代码", "园区生产总值\n（万元）", "税收"],
+                                            ["２０２０年", "431300-ETDZ", "１２５，０００", " 12,500 "]])),
+])
+def test_each_shape_is_taken_in_in_wan(home, name, data):
+    registered(home)
+    drop(home, "431300", name, data)
+    s = ingest_landing(home)
+    assert [(r.status, r.report_kind) for r in s.receipts] == [("accepted", "park_indicators")], \
+        s.receipts[0].text()
+    assert values(home) == [("431300-ETDZ", "2020-12", "gdp", 125000.0), ("431300-ETDZ", "2020-12", "tax", 12500.0)]
+
+
+def test_usd_import_export_is_converted_and_the_original_kept(home):
+    registered(home)
+    drop(home, "431300", "ie.csv", csv_bytes([["统计期", "园区代码", "进出口总额（万美元）"],
+                                              ["2020", "431300-ETDZ", "1000"]]))
+    assert ingest_landing(home).receipts[0].status == "accepted"
+    assert ledger_rows(home, "select value_wan, original_value, original_unit from indicator_values") == \
+        [(pytest.approx(6897.6), "1000", "万美元")]
+
+
+def test_retired_code_is_mapped_to_its_successor_with_a_warning(home):
+    drop(home, "431100", "r.csv", csv_bytes([["统计期", "地区代码", "地区生产总值"], ["2021", "431121", "100"],
+                                             ["2020", "431121", "90"]]))
+    r = ingest_landing(home).receipts[0]
+    assert r.status == "accepted_with_warnings"
+    assert any(m.code == "region_mapped" and "431181" in m.en for m in r.messages)
+    assert values(home) == [("431121", "2020-12", "gdp", 90.0), ("431181", "2021-12", "gdp", 100.0)]
+
+
+def test_same_bytes_twice_are_processed_once(home):
+    registered(home)
+    data = csv_bytes([["period", "park_code", "gdp"], ["2020", "431300-ETDZ", "5"]])
+    drop(home, "431300", "a.csv", data)
+    drop(home, "431300", "copy-of-a.csv", data)
+    s = ingest_landing(home)
+    assert sorted(r.status for r in s.receipts) == ["accepted", "duplicate"]
+    drop(home, "431300", "again.csv", data)
+    assert [r.status for r in ingest_landing(home).receipts] == ["duplicate"]
+    assert values(home) == [("431300-ETDZ", "2020-12", "gdp", 5.0)]
+    assert ledger_rows(home, "select count(distinct sha256), count(*) from files where report_kind = "
+                             "'park_indicators' or status = 'duplicate'") == [(1, 3)]
+
+
+def test_everything_is_archived_and_receipts_are_written(home):
+    registered(home)
+    drop(home, "431300", "bad.csv", csv_bytes([["period", "park_code", "gdp"], ["2020", "431300-ETDZ", "x"]]))
+    r = ingest_landing(home).receipts[0]
+    assert (home.archive / r.file_sha256[:2] / r.file_sha256).exists()
+    assert not (home.landing / "431300" / "bad.csv").exists()
+    txt = next((home.receipts / "431300").glob(f"*_{r.file_sha256[:12]}.txt")).read_text(encoding="utf-8")
+    assert "已退回 / rejected" in txt and "第2行［gdp］ “x”：不是数字 / error row 2 [gdp]: not a number" in txt
+    js = json.loads(next((home.receipts / "431300").glob(f"*_{r.file_sha256[:12]}.json")).read_text("utf-8"))
+    assert js["status"] == "rejected" and js["messages"][0]["value"] == "x"
+
+
+BAD = [
+    ("binary.csv", b"\x00\x01\x02PK-not-really" * 10, "unreadable", "unreadable file"),
+    ("fake.xlsx", b"just text pretending", "unreadable", "named as a spreadsheet but the content is not one"),
+    ("broken.xlsx", b"PK\x03\x04" + b"\x00" * 200, "unreadable", "cannot read the spreadsheet"),
+    ("empty.csv", b"", "unreadable", "the file is empty"),
+    ("noheader.csv", csv_bytes([["a", "b"], ["1", "2"]]), "no_header", "no recognisable header row"),
+    ("missing_col.csv", csv_bytes([["统计期", "园区名称", "税收"], ["2020", "x", "1"]]), "missing_column",
+     "missing required column(s): park_code (park_indicators)"),
+    ("bad_period.csv", csv_bytes([["period", "park_code", "gdp"], ["2020年13月", "431300-ETDZ", "1"]]),
+     "bad_period", "unrecognised period"),
+    ("future.csv", csv_bytes([["period", "park_code", "gdp"], ["2024-01", "431300-ETDZ", "1"]]),
+     "future_period", "period 2024-01 is in the future"),
+    ("nan.csv", csv_bytes([["period", "park_code", "gdp"], ["2020", "431300-ETDZ", "abc"]]),
+     "not_a_number", "not a number"),
+    ("negative.csv", csv_bytes([["period", "park_code", "tax"], ["2020", "431300-ETDZ", "-5"]]),
+     "negative_money", "must not be negative"),
+    ("unknown_region.csv", csv_bytes([["period", "region_code", "gdp"], ["2020", "431399", "1"]]),
+     "unknown_region", "unknown region code"),
+    ("not_yet.csv", csv_bytes([["period", "region_code", "gdp"], ["2019", "431181", "1"]]),
+     "region_not_yet_valid", "this code exists only from 2021"),
+    ("unknown_park.csv", csv_bytes([["period", "park_code", "gdp"], ["2020", "431300-NOPE", "1"]]),
+     "unknown_park", "park code is not in the park register"),
+    ("outside.csv", csv_bytes([["period", "region_code", "gdp"], ["2020", "430100", "1"]]),
+     "outside_jurisdiction", "431300 may not report for 430100"),
+    ("dupe.csv", csv_bytes([["period", "park_code", "gdp"], ["2020", "431300-ETDZ", "1"], ["2020年", "431300-ETDZ", "2"]]),
+     "duplicate_key", "same key as row 2"),
+    ("bad_unit.csv", csv_bytes([["period", "park_code", "gdp（万欧元）"], ["2020", "431300-ETDZ", "1"]]),
+     "bad_unit", "unknown unit '万欧元'"),
+    ("usd_gdp.csv", csv_bytes([["period", "park_code", "gdp（万美元）"], ["2020", "431300-ETDZ", "1"]]),
+     "bad_unit", "a foreign-currency unit '万美元' is not accepted here"),
+    ("usd_no_rate.csv", csv_bytes([["period", "park_code", "进出口总额（亿美元）"], ["2010", "431300-ETDZ", "1"]]),
+     "bad_unit", "no CNY/USD rate for 2010"),
+    ("empty_table.csv", csv_bytes([["period", "park_code", "gdp"]]), "no_rows", "the table has no data rows"),
+]
+
+
+@pytest.mark.parametrize("name,data,code,reason", BAD, ids=[b[0] for b in BAD])
+def test_bad_files_are_rejected_whole_with_their_reason(home, name, data, code, reason):
+    registered(home)
+    before = values(home), ledger_rows(home, "select * from park_registry"), ledger_rows(home, "select * from file_periods")
+    # a good row beside the bad one: the file is still rejected whole
+    drop(home, "431300", name, data)
+    r = ingest_landing(home).receipts[0]
+    assert r.status == "rejected"
+    assert any(m.code == code and reason in m.en for m in r.messages), r.text()
+    assert reason in r.text()
+    assert (values(home), ledger_rows(home, "select * from park_registry"),
+            ledger_rows(home, "select * from file_periods")) == before
+
+
+def test_every_problem_is_listed_not_just_the_first(home):
+    registered(home)
+    drop(home, "431300", "many.csv", csv_bytes([
+        ["统计期", "园区代码", "园区生产总值", "税收"],
+        ["2020", "431300-ETDZ", "abc", "-1"],
+        ["2020-13", "431300-LSJ", "1", "1"],
+        ["2020", "431300-XX", "1", "1"]]))
+    r = ingest_landing(home).receipts[0]
+    got = [(m.row, m.column, m.code) for m in r.messages]
+    assert got == [(2, "园区生产总值", "not_a_number"), (2, "税收", "negative_money"), (3, "统计期", "bad_period"),
+                   (4, "园区代码", "unknown_park")]
+
+
+def test_a_partial_row_is_an_error_but_a_totals_row_is_skipped(home):
+    registered(home)
+    drop(home, "431300", "t.csv", csv_bytes([
+        ["统计期", "园区代码", "园区生产总值"], ["2020", "431300-ETDZ", "1"], ["合计", "", "1"],
+        ["", "431300-LSJ", "2"]]))
+    r = ingest_landing(home).receipts[0]
+    assert [(m.row, m.code) for m in r.messages] == [(4, "missing_value")]
+
+
+def test_unknown_submitter_folder_is_rejected(home):
+    drop(home, "999999", "a.csv", csv_bytes([["period", "region_code", "gdp"], ["2020", "431300", "1"]]))
+    r = ingest_landing(home).receipts[0]
+    assert r.status == "rejected" and "the landing folder '999999' is not a valid division code" in r.text()
+
+
+def test_county_may_not_report_a_park_of_another_county(home):
+    registered(home)
+    drop(home, "431381", "p.csv", csv_bytes([["period", "park_code", "gdp"], ["2020", "431300-ETDZ", "1"],
+                                             ["2020", "431300-LSJ", "1"]]))
+    r = ingest_landing(home).receipts[0]
+    assert r.status == "rejected"
+    assert [m.en for m in r.messages] == ["431381 may not report for 431302 (park 431300-ETDZ is registered in 431302)"]
+
+
+def test_history_warnings(home):
+    registered(home)
+    drop(home, "431300", "a.csv", csv_bytes([["period", "region_code", "gdp"], ["2020-06", "431300", "100"],
+                                             ["2019-06", "431300", "10"], ["2020-03", "431300", "120"]]))
+    r = ingest_landing(home).receipts[0]
+    codes = sorted(m.code for m in r.messages)
+    assert codes == ["cumulative_fell", "yoy_above_300"], r.text()  # 2020-03 has no 2019-03 to compare
+    drop(home, "431381", "b.csv", csv_bytes([["period", "region_code", "gdp"], ["2020-06", "431381", "50"]]))
+    drop(home, "431300", "c.csv", csv_bytes([["period", "park_code", "gdp"], ["2020-06", "431300-LSJ", "70"]]))
+    s = ingest_landing(home)
+    park = [x for x in s.receipts if x.file_name == "c.csv"][0]
+    assert any(m.code == "parks_above_region" and "431381 2020-06: parks sum to 70.00 万元, above the region's total"
+               in m.en for m in park.messages), park.text()
+    drop(home, "431300", "d.csv", csv_bytes([["period", "region_code", "gdp"], ["2020-06", "431381", "80"]]))
+    conflict = ingest_landing(home).receipts[0]
+    assert any(m.code == "conflict" and "431381 reported this figure too (50.00 万元)" in m.en
+               for m in conflict.messages), conflict.text()
+
+
+def test_a_later_file_supersedes_the_earlier_for_its_periods(home):
+    drop(home, "431300", "v1.csv", csv_bytes([["period", "region_code", "gdp"], ["2020", "431300", "100"],
+                                              ["2021", "431300", "110"]]))
+    ingest_landing(home)
+    drop(home, "431300", "v2.csv", csv_bytes([["period", "region_code", "gdp"], ["2020", "431300", "105"]]))
+    ingest_landing(home)
+    assert ledger_rows(home, """select f.file_name, fp.period, fp.superseded_by is not null from file_periods fp
+                                join files f using (file_id) order by 1, 2""") == [
+        ("v1.csv", "2020-12", True), ("v1.csv", "2021-12", False), ("v2.csv", "2020-12", False)]

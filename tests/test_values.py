@@ -1,0 +1,59 @@
+"""Cell parsers: periods, numbers, units, header text."""
+
+import pytest
+
+from ingest.text import normalise_header, split_header_unit
+from ingest.values import ValueProblem, money_to_wan, parse_number, parse_period
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("2022-04", "2022-04"), ("202204", "2022-04"), ("2022.4", "2022-04"), ("2022年4月", "2022-04"),
+    ("2022年1-4月", "2022-04"), ("2022年1—4月", "2022-04"), ("2022年1-2月", "2022-02"), ("2020", "2020-12"),
+    ("2020年", "2020-12"), ("２０２２年１－４月", "2022-04"), (" 2021-6 ", "2021-06"), ("2020.0", "2020-12"),
+])
+def test_every_period_format_of_the_contract(text, expected):
+    assert parse_period(text) == expected
+
+
+@pytest.mark.parametrize("text", ["2022-13", "22年4月", "April 2022", "2022年5-4月x", "", "1900"])
+def test_bad_periods_are_named(text):
+    with pytest.raises(ValueProblem) as exc:
+        parse_period(text)
+    assert exc.value.zh == "无法识别的统计期" and exc.value.en == "unrecognised period"
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("1,234.5", 1234.5), ("１２３", 123.0), ("12.5%", 12.5), (" 7 ", 7.0), ("—", None), ("-", None),
+    ("/", None), ("无", None), ("", None), ("1 234", 1234.0), ("-3", -3.0),
+])
+def test_numbers(text, expected):
+    assert parse_number(text) == expected
+
+
+@pytest.mark.parametrize("text", ["abc", "1.2.3", "12万", "inf", "nan", "1e999"])
+def test_non_numbers_are_named(text):
+    with pytest.raises(ValueProblem) as exc:
+        parse_number(text)
+    assert exc.value.en in ("not a number", "not a finite number")
+
+
+@pytest.mark.parametrize("cell,name,unit", [
+    ("總投資（億元）", "总投资", "亿元"), ("总 投 资\n(万元)", "总投资", "万元"), ("税收[元]", "税收", "元"),
+    ("  園區代碼 ", "园区代码", None), ("GDP", "gdp", None), ("规划面积（亩）", "规划面积", "亩"),
+])
+def test_header_cells_fold_to_one_form(cell, name, unit):
+    assert split_header_unit(cell) == (name, unit)
+    assert normalise_header(cell) == name
+
+
+def test_money_units_and_usd():
+    assert money_to_wan(1.5, "亿元", 2020, False) == 15000
+    assert money_to_wan(20000, "元", 2020, False) == 2
+    assert money_to_wan(3, None, 2020, False) == 3
+    assert money_to_wan(10, "万美元", 2020, True) == pytest.approx(68.976)
+    with pytest.raises(ValueProblem, match="foreign-currency"):
+        money_to_wan(10, "万美元", 2020, False)
+    with pytest.raises(ValueProblem, match="no CNY/USD rate for 1999"):
+        money_to_wan(10, "亿美元", 1999, True)
+    with pytest.raises(ValueProblem, match="unknown unit '万欧元'"):
+        money_to_wan(10, "万欧元", 2020, True)
