@@ -1,0 +1,176 @@
+"""End to end through the real Dagster job (ingest -> dbt build -> publish),
+on the bundled sample and on files the project has never seen."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from ingest.sample import write_sample
+from tests.conftest import csv_bytes, drop, make_home, query, refresh, xlsx_bytes
+
+SEED_LOUDI_2020 = {"gdp": 32.3, "industrial_value_added": 68.0, "hightech_value_added": 80.9,
+                   "import_export": 80.0, "tax": 59.6}
+SEED_PROVINCE_2020 = {"gdp": 35.0, "industrial_value_added": 69.0, "hightech_value_added": 65.0,
+                      "import_export": 72.0, "tax": 42.0}
+
+
+def test_sample_reproduces_the_seed_shares(tmp_path):
+    home = make_home(tmp_path / "wh")
+    write_sample(home.landing)
+    assert refresh(home)
+    rows = query(home, """select indicator, park_share_pct, province_park_share_pct, gap_pp, city_name
+                          from marts.park_share_comparison where city_code = '431300' and period = '2020-12'""")
+    got = {r[0]: r for r in rows}
+    for ind, share in SEED_LOUDI_2020.items():
+        assert round(got[ind][1], 1) == share
+        assert round(got[ind][2], 1) == SEED_PROVINCE_2020[ind]
+        assert got[ind][3] == pytest.approx(got[ind][1] - got[ind][2])
+        assert got[ind][4] == "娄底市"
+    # 14 cities, 5 years, 8 indicators; every sample file accepted
+    assert query(home, "select count(distinct city_code), count(distinct period) from marts.park_share_comparison") \
+        == [(14, 5)]
+    assert query(home, "select status, count(*) from marts.submission_receipts group by 1") == [("accepted", 43)]
+
+
+PROVINCE_ROWS = [["period", "region_code", "gdp", "tax"], ["2021", "430000", "4000000", "300000"]]
+
+
+@pytest.fixture(scope="module")
+def unseen(tmp_path_factory):
+    """A warehouse fed only with files written here, in each promised shape."""
+    home = make_home(tmp_path_factory.mktemp("unseen") / "wh")
+    os.environ["PARKSTAT_NOW"] = "2023-06-15T09:00:00"
+    # 娄底 sends its register as XLSX with Traditional headers and a title row
+    drop(home, "431300", "園區名錄.xlsx", xlsx_bytes([
+        ["婁底市產業園區名錄"], ["園區代碼", "園區名稱", "所屬地區代碼", "園區級別", "規劃面積（畝）"],
+        ["431300-ETDZ", "娄底经济技术开发区", "431302", "國家級", "30000"],
+        ["431300-LSJ", "冷水江经济开发区", "431381", "省級", "12000"]], sheet="園區名錄", merges=["A1:E1"]))
+    # ... and its parks' figures as GBK CSV with a title row and 单位：亿元
+    drop(home, "431300", "园区指标.csv", csv_bytes([
+        ["2021年娄底市园区主要经济指标"], ["单位：亿元"], ["统计期", "园区代码", "园区名称", "园区生产总值", "税收"],
+        ["2021年1-12月", "431300-ETDZ", "娄底经开区", "30", "2.5"],
+        ["2021年1-12月", "431300-LSJ", "冷水江经开区", "20", "1.5"]], "gbk"))
+    # ... and its own total with units in the header cells, in GB18030
+    drop(home, "431300", "地区指标.csv", csv_bytes([
+        ["统计期", "地区代码", "地区生产总值（亿元）", "税收（元）"], ["2021", "431300", "200", "800,000,000"]], "gb18030"))
+    # 衡阳 registers a park and reports it with English headers, but sends no city total
+    drop(home, "430400", "registry.csv", csv_bytes([["park_code", "park_name", "region_code"],
+                                                    ["430400-HTZ", "衡阳高新区", "430407"]]))
+    drop(home, "430400", "parks.csv", csv_bytes([["period", "park_code", "gdp", "tax"],
+                                                 ["2021-12", "430400-HTZ", "600000", "40000"]]))
+    # the province's total, English headers
+    drop(home, "430000", "province.csv", csv_bytes(PROVINCE_ROWS))
+    assert refresh(home)
+    yield home
+    os.environ.pop("PARKSTAT_NOW", None)
+
+
+def share_rows(home):
+    return query(home, """select city_code, indicator, park_value, city_value, park_share_pct,
+                                 province_park_share_pct, gap_pp
+                          from marts.park_share_comparison order by city_code, indicator""")
+
+
+def test_unseen_files_give_the_right_shares(unseen):
+    rows = {(r[0], r[1]): r[2:] for r in share_rows(unseen)}
+    # 娄底: parks 30 + 20 亿 = 500000 万 of a 200 亿 (2000000 万) city: 25 %
+    park, city, share, prov, gap = rows[("431300", "gdp")]
+    assert (park, city) == (500000, 2000000) and share == pytest.approx(25.0)
+    # province: all parks (500000 + 600000) of 4000000 万: 27.5 %
+    assert prov == pytest.approx(27.5) and gap == pytest.approx(-2.5)
+    park, city, share, prov, gap = rows[("431300", "tax")]
+    assert (park, city) == (40000, 80000) and share == pytest.approx(50.0)
+    assert prov == pytest.approx(100 * 80000 / 300000)
+
+
+def test_missing_city_total_gives_a_row_with_null_shares(unseen):
+    rows = {(r[0], r[1]): r[2:] for r in share_rows(unseen)}
+    park, city, share, prov, gap = rows[("430400", "gdp")]
+    assert park == 600000 and city is None and share is None and gap is None
+    assert prov == pytest.approx(27.5)
+
+
+def test_a_row_outside_the_jurisdiction_rejects_the_file_and_changes_nothing(unseen):
+    before = share_rows(unseen)
+    before_facts = query(unseen, "select * from core.fct_indicator_values order by all")
+    # 冷水江 (a county) reports its own park and, wrongly, 娄底's city park
+    drop(unseen, "431381", "冷水江园区.csv", csv_bytes([
+        ["统计期", "园区代码", "园区生产总值"], ["2021", "431300-LSJ", "999999"], ["2021", "431300-ETDZ", "1"]]))
+    assert refresh(unseen)
+    receipt = query(unseen, """select status, error_count, messages, row_count from marts.submission_receipts
+                               where submitter_code = '431381'""")
+    assert len(receipt) == 1
+    status, errors, messages, rows = receipt[0]
+    assert (status, errors, rows) == ("rejected", 1, 0)
+    assert "431381 may not report for 431302" in messages and "431381 无权报送 431302 的数据" in messages
+    assert share_rows(unseen) == before
+    assert query(unseen, "select * from core.fct_indicator_values order by all") == before_facts
+    receipt_file = list((unseen.receipts / "431381").glob("*.txt"))
+    assert len(receipt_file) == 1 and "431381 may not report for 431302" in receipt_file[0].read_text("utf-8")
+
+
+def test_a_failed_build_leaves_the_previous_publish(unseen):
+    before = unseen.published_db.read_bytes()
+    # a file that passes ingest but breaks a blocking dbt test cannot be made from
+    # valid input, so break the build itself: the working database is unreadable
+    shutil.move(unseen.work_db, unseen.work_db.with_suffix(".bak"))
+    unseen.work_db.mkdir()
+    try:
+        drop(unseen, "430000", "province-v2.csv", csv_bytes([PROVINCE_ROWS[0], ["2021", "430000", "5000000", "1"]]))
+        assert not refresh(unseen)
+        assert unseen.published_db.read_bytes() == before
+        assert not list(unseen.published.glob(".candidate-*"))
+    finally:
+        unseen.work_db.rmdir()
+        shutil.move(unseen.work_db.with_suffix(".bak"), unseen.work_db)
+    # the next refresh recovers with no manual step and publishes what was received
+    assert refresh(unseen)
+    assert query(unseen, "select city_value from marts.park_share_comparison where city_code = '431300' "
+                         "and indicator = 'gdp'") == [(2000000,)]
+    assert query(unseen, "select round(province_park_share_pct, 6) from marts.park_share_comparison "
+                         "where city_code = '431300' and indicator = 'gdp'") == [(22.0,)]
+
+
+def test_the_run_is_recorded_in_the_warehouse_dagster_instance(unseen):
+    from dagster import DagsterInstance, DagsterRunStatus
+
+    with DagsterInstance.from_config(str(unseen.dagster_home)) as instance:
+        runs = instance.get_runs()
+        assert runs and all(r.job_name == "nightly_refresh" for r in runs)
+        assert DagsterRunStatus.SUCCESS in {r.status for r in runs}
+
+
+def test_definitions_validate():
+    env = {**os.environ, "WAREHOUSE_HOME": os.environ.get("WAREHOUSE_HOME", "/tmp/parkstat-validate")}
+    out = subprocess.run([sys.executable, "-m", "dagster", "definitions", "validate", "-m",
+                          "orchestration.definitions"], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "All code locations passed validation" in out.stderr + out.stdout
+
+
+def test_landing_sensor_requests_a_run_only_for_new_files(tmp_path):
+    from dagster import RunRequest, SkipReason, build_sensor_context
+
+    from orchestration.sensors import build_landing_sensor
+
+    home = make_home(tmp_path / "wh")
+    sensor = build_landing_sensor(home)
+    assert isinstance(sensor(build_sensor_context()), SkipReason)
+    drop(home, "431300", "a.csv", b"period,region_code,gdp\n2021,431300,1\n")
+    first = sensor(build_sensor_context())
+    assert isinstance(first, RunRequest)
+    again = sensor(build_sensor_context(cursor=first.run_key))
+    assert isinstance(again, SkipReason) and "already" in again.skip_message
+
+
+def test_schedule_is_nightly_at_two_beijing_time():
+    from orchestration.schedules import nightly_schedule
+
+    assert nightly_schedule.cron_schedule == "0 2 * * *"
+    assert nightly_schedule.execution_timezone == "Asia/Shanghai"
+    assert nightly_schedule.job_name == "nightly_refresh"
