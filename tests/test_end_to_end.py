@@ -174,3 +174,44 @@ def test_schedule_is_nightly_at_two_beijing_time():
     assert nightly_schedule.cron_schedule == "0 2 * * *"
     assert nightly_schedule.execution_timezone == "Asia/Shanghai"
     assert nightly_schedule.job_name == "nightly_refresh"
+
+
+def test_dagster_dev_loads_the_graph_and_shows_the_cli_runs(unseen):
+    """`dagster dev` on the warehouse's instance: every asset and the runs that
+    `parkstat refresh` recorded are there."""
+    import json
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "DAGSTER_HOME": str(unseen.dagster_home), "WAREHOUSE_HOME": str(unseen.root)}
+    proc = subprocess.Popen([sys.executable, "-m", "dagster", "dev", "-m", "orchestration.definitions",
+                             "-h", "127.0.0.1", "-p", str(port)], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+
+    def gql(q: str) -> dict:
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", data=json.dumps({"query": q}).encode(),
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.load(r)["data"]
+
+    try:
+        deadline, keys = time.monotonic() + 120, None
+        while time.monotonic() < deadline:
+            try:
+                keys = {"/".join(n["assetKey"]["path"]) for n in gql("{ assetNodes { assetKey { path } } }")["assetNodes"]}
+                if keys:
+                    break
+            except OSError:
+                time.sleep(1)
+        assert keys and {"ledger/files", "marts/park_share_comparison", "marts/submission_receipts",
+                         "core/fct_indicator_values", "published/warehouse"} <= keys
+        runs = gql("{ runsOrError { ... on Runs { results { status } } } }")["runsOrError"]["results"]
+        assert "SUCCESS" in {r["status"] for r in runs}
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
