@@ -35,6 +35,7 @@ class Layout:
 
 @dataclass
 class LayoutProblem:
+    code: str  # no_header | missing_column | ambiguous_kind | duplicate_column
     zh: str
     en: str
     column: str = ""
@@ -120,20 +121,20 @@ def find_layout(rows: list[list[str]]) -> Layout | LayoutProblem:
         best = [o for o in options if o[0] == top]
         kinds_ = sorted({o[1] for o in best})
         if len(kinds_) > 1:
-            return LayoutProblem(f"表头同时符合多种报表：{'、'.join(kinds_)}",
+            return LayoutProblem("ambiguous_kind", f"表头同时符合多种报表：{'、'.join(kinds_)}",
                                  f"the header fits more than one report kind: {', '.join(kinds_)}", row=r + 1)
         _, kind, cols, dupes, _two = max(best, key=lambda o: o[4])  # prefer the two-row reading
         if dupes:
-            return LayoutProblem("列重复", "the same column appears twice", column=dupes[0], row=r + 1)
+            return LayoutProblem("duplicate_column", "列重复", "the same column appears twice", column=dupes[0], row=r + 1)
         used = {c.index for c in cols.values()}
         ignored = [h for i, h in enumerate(rows[r]) if h.strip() and i not in used]
         return Layout(kind, r, cols, _unit_line(rows[:r]), ignored)
     if best_partial is not None:
         _, kind, missing, r = best_partial
         zh = "、".join(_zh(kind, m) for m in missing)
-        return LayoutProblem(f"缺少必填列：{zh}（{kind}）", f"missing required column(s): {', '.join(missing)} ({kind})",
+        return LayoutProblem("missing_column", f"缺少必填列：{zh}（{kind}）", f"missing required column(s): {', '.join(missing)} ({kind})",
                              column=", ".join(missing), row=r + 1)
-    return LayoutProblem("找不到可识别的表头", "no recognisable header row")
+    return LayoutProblem("no_header", "找不到可识别的表头", "no recognisable header row")
 
 
 def _zh(kind: str, name: str) -> str:

@@ -23,7 +23,7 @@ from ingest.messages import Message, error
 from ingest.readers import Grid, UnreadableFile, read_grid
 from ingest.receipts import Receipt
 from ingest.settings import WarehouseHome
-from ingest.validate import Parsed, _parse_rows, check_submitter
+from ingest.validate import Parsed, parse_rows, check_submitter
 
 TZ = ZoneInfo("Asia/Shanghai")
 KIND_ORDER = {"park_registry": 0}
@@ -103,8 +103,7 @@ def scan_landing(home: WarehouseHome) -> list[tuple[Path, str, str]]:
 
 def read_arrival(path: Path, submitter: str, name: str) -> Arrival:
     data = path.read_bytes()
-    arr = Arrival(path, submitter, name, data, hashlib.sha256(data).hexdigest())
-    return arr
+    return Arrival(path, submitter, name, data, hashlib.sha256(data).hexdigest())
 
 
 def examine(arr: Arrival) -> None:
@@ -118,8 +117,7 @@ def examine(arr: Arrival) -> None:
     if isinstance(lay, Layout):
         arr.layout = lay
     else:
-        code = "missing_column" if "缺少" in lay.zh else "no_header"
-        arr.problem = error(code, lay.zh, lay.en, row=lay.row, column=lay.column, value=lay.value)
+        arr.problem = error(lay.code, lay.zh, lay.en, row=lay.row, column=lay.column, value=lay.value)
 
 
 def ingest_landing(home: WarehouseHome, progress: Callable[[Receipt], None] | None = None) -> IngestSummary:
@@ -177,7 +175,7 @@ def _validate_unguarded(arr: Arrival, ledger: Ledger, today: dt.date) -> Parsed:
         return Parsed(arr.kind, messages=[m for m in (sub_problem, arr.problem) if m])
     if sub_problem:
         return Parsed(arr.kind, messages=[sub_problem])
-    parsed = _parse_rows(arr.grid.rows, arr.layout, arr.submitter, ledger.parks(), today)
+    parsed = parse_rows(arr.grid.rows, arr.layout, arr.submitter, ledger.parks(), today)
     if not parsed.errors:
         headers = {n: c.header for n, c in arr.layout.columns.items()}
         parsed.messages.extend(ledger.history_warnings(arr.submitter, parsed.kind, parsed.records, headers))

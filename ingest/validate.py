@@ -11,9 +11,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from ingest import reference
-from ingest.layout import Layout, LayoutProblem, find_layout
+from ingest.layout import Layout
 from ingest.messages import Message, error, warning
-from ingest.readers import Grid
 from ingest.values import ValueProblem, is_missing, money_to_wan, parse_code, parse_date, parse_number, parse_period
 
 SUMMARY_WORDS = ("合计", "总计", "小计", "total")
@@ -70,18 +69,14 @@ def resolve_region(code: str, year: int) -> tuple[str | None, Message | None]:
     return code, None
 
 
-def parse_grid(grid: Grid, submitter: str, parks: dict[str, str], today: dt.date) -> Parsed:
-    """``parks``: the park register (park_code -> region_code) as it stands,
-    including registers accepted earlier in the same batch."""
-    layout = find_layout(grid.rows)
-    if isinstance(layout, LayoutProblem):
-        code = "missing_column" if "缺少" in layout.zh else "no_header"
-        return Parsed(None, messages=[error(code, layout.zh, layout.en, row=layout.row,
-                                            column=layout.column, value=layout.value)])
-    return _parse_rows(grid.rows, layout, submitter, parks, today)
+def _not_data(row: list[str], required: list[str]) -> bool:
+    """Footers, notes and 合计 rows: no required value, or a totals word and a required value missing."""
+    if not any(required):
+        return True
+    return not all(required) and any(w in " ".join(row).lower() for w in SUMMARY_WORDS)
 
 
-def _parse_rows(rows: list[list[str]], layout: Layout, submitter: str, parks: dict[str, str],
+def parse_rows(rows: list[list[str]], layout: Layout, submitter: str, parks: dict[str, str],
                 today: dt.date) -> Parsed:
     kind = layout.kind
     fields = {f.name: f for f in reference.kinds()[kind]}
@@ -95,9 +90,8 @@ def _parse_rows(rows: list[list[str]], layout: Layout, submitter: str, parks: di
         cell = {n: (row[c.index] if c.index < len(row) else "").strip() for n, c in layout.columns.items()}
         if not any(cell.values()):
             continue
-        if all(not cell[c.field] for c in required_cols) or any(
-                w in " ".join(row).lower() for w in SUMMARY_WORDS) and not all(cell[c.field] for c in required_cols):
-            continue  # footers, notes and 合计 rows: not data
+        if _not_data(row, [cell[c.field] for c in required_cols]):
+            continue
         rec: dict = {"row_number": rownum}
         problems: list[Message] = []
 

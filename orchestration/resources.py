@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from dagster import ConfigurableResource, InitResourceContext
 from dagster_dbt import DbtCliResource
@@ -19,7 +20,7 @@ class WarehouseResource(ConfigurableResource):
 
     @property
     def paths(self) -> WarehouseHome:
-        return WarehouseHome(__import__("pathlib").Path(self.home)).ensure()
+        return WarehouseHome(Path(self.home)).ensure()
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
         quiet_environment()
