@@ -44,6 +44,7 @@ class Arrival:
     name: str
     data: bytes
     sha: str
+    archived: Path | None = None  # where archive() stored the bytes
     grid: Grid | None = None
     layout: Layout | None = None
     problem: Message | None = None
@@ -131,7 +132,7 @@ def ingest_landing(home: WarehouseHome, progress: Callable[[Receipt], None] | No
             if path.is_symlink() or not path.is_file():
                 continue
             arr = read_arrival(path, submitter, name)
-            archive(home, arr.data, arr.sha)
+            arr.archived = archive(home, arr.data, arr.sha)
             if ledger.processed_sha(arr.sha) is not None or any(a.sha == arr.sha for a in pending):
                 repeats.append(arr)
                 continue
@@ -143,13 +144,13 @@ def ingest_landing(home: WarehouseHome, progress: Callable[[Receipt], None] | No
             parsed = _validate(arr, ledger, today)
             status = ("rejected" if parsed.errors else
                       "accepted_with_warnings" if parsed.warnings else "accepted")
-            receipt = _finish(home, ledger, arr, home.archive / arr.sha[:2] / arr.sha, status=status,
+            receipt = _finish(home, ledger, arr, status=status,
                               duplicate_of=None, parsed=parsed)
             summary.receipts.append(receipt)
             if progress:
                 progress(receipt)
         for arr in repeats:
-            receipt = _finish(home, ledger, arr, home.archive / arr.sha[:2] / arr.sha, status="duplicate",
+            receipt = _finish(home, ledger, arr, status="duplicate",
                               duplicate_of=ledger.processed_sha(arr.sha), parsed=Parsed(None))
             summary.receipts.append(receipt)
             if progress:
@@ -182,7 +183,7 @@ def _validate_unguarded(arr: Arrival, ledger: Ledger, today: dt.date) -> Parsed:
     return parsed
 
 
-def _finish(home: WarehouseHome, ledger: Ledger, arr: Arrival, archive_path: Path, *, status: str,
+def _finish(home: WarehouseHome, ledger: Ledger, arr: Arrival, *, status: str,
             duplicate_of: int | None, parsed: Parsed) -> Receipt:
     received = now_local()
     messages = parsed.messages
@@ -193,7 +194,7 @@ def _finish(home: WarehouseHome, ledger: Ledger, arr: Arrival, archive_path: Pat
         sha=arr.sha, submitter=arr.submitter, file_name=arr.name, size=len(arr.data), received_at=received,
         kind=parsed.kind, status=status, duplicate_of=duplicate_of, records=parsed.records, messages=messages,
         periods=parsed.periods, encoding=arr.grid.encoding if arr.grid else None,
-        sheet=arr.grid.sheet if arr.grid else None, archive_path=str(archive_path.relative_to(home.root)))
+        sheet=arr.grid.sheet if arr.grid else None, archive_path=str(arr.archived.relative_to(home.root)))
     receipt = Receipt(arr.sha, arr.submitter, arr.name, received.isoformat(sep=" "), parsed.kind, status,
                       len(parsed.records) if status.startswith("accepted") else 0, messages, file_id)
     receipt.write(home.receipts)
