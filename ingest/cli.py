@@ -70,6 +70,73 @@ def demo(home: Optional[Path] = HomeOption) -> None:
                "where city_code='431300' and period='2020-12'\"")
 
 
+@app.command()
+def check(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True,
+                                      help="The file to check, as it would be sent."),
+          as_: str = typer.Option(..., "--as", metavar="CODE",
+                                  help="The submitter's 6-digit division code (its landing folder)."),
+          json_out: bool = typer.Option(False, "--json", help="Print the receipt as JSON instead of text."),
+          home: Optional[Path] = HomeOption) -> None:
+    """Check a file before sending it: the same reading and checks as the nightly
+    ingest, against what the warehouse holds now; prints the receipt. Nothing is
+    stored. Exit code 0 only if the file would be accepted."""
+    import json
+
+    from ingest.ledger import LedgerBusy
+    from ingest.pipeline import check_file
+
+    h = _home(home)
+    try:
+        receipt = check_file(h, file, as_)
+    except LedgerBusy as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2)
+    typer.echo(json.dumps(receipt.as_json(), ensure_ascii=False, indent=2) if json_out else receipt.text())
+    if not receipt.status.startswith("accepted"):
+        raise typer.Exit(1)
+
+
+@app.command("as-of")
+def as_of(moment: str = typer.Argument(..., help="A date (2024-03-01, meaning its end) or a time (2024-03-01T08:00)."),
+          period: Optional[str] = typer.Option(None, help="Only this period (YYYY-MM)."),
+          entity: Optional[str] = typer.Option(None, help="Only this park or region code (or project code)."),
+          indicator: Optional[str] = typer.Option(None, help="Only this indicator (gdp, tax, ...)."),
+          projects: bool = typer.Option(False, "--projects", help="Key-project progress instead of indicators."),
+          csv_out: bool = typer.Option(False, "--csv", help="Write CSV to standard output."),
+          home: Optional[Path] = HomeOption) -> None:
+    """What the warehouse knew at a moment: the figures that stood then, from the
+    published history (later resubmissions ignored)."""
+    import csv as csvmod
+
+    from ingest.asof import AsOfError, as_of_rows
+
+    h = _home(home)
+    try:
+        columns, rows = as_of_rows(h.published_db, moment, period=period, entity=entity, indicator=indicator,
+                                   projects=projects)
+    except AsOfError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2)
+    if csv_out:
+        w = csvmod.writer(sys.stdout, lineterminator="\n")
+        w.writerow(columns)
+        w.writerows(rows)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    shown = [c for c in columns if c not in ("original_value", "original_unit", "file_name", "region_code",
+                                             "park_code", "total_investment")]
+    table = Table(title=f"as of {moment}: {len(rows)} figures (--csv for every column)")
+    for c in shown:
+        table.add_column(c, justify="right" if c in ("value_wan", "annual_plan", "ytd_completed") else "left")
+    for r in rows:
+        rec = dict(zip(columns, r))
+        table.add_row(*["" if rec[c] is None else f"{rec[c]:,.2f}" if isinstance(rec[c], float) else str(rec[c])
+                        for c in shown])
+    Console().print(table)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
 

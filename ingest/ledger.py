@@ -76,19 +76,50 @@ qualify row_number() over (partition by iv.entity_type, iv.entity_code, iv.perio
                            order by iv.file_id desc) = 1
 """
 
+STANDING_PROJECTS = """
+create or replace temp view standing_projects as
+select pp.*, f.submitter_code, f.received_at
+from project_progress pp
+join files f on f.file_id = pp.file_id
+join file_periods fp on fp.file_id = pp.file_id and fp.period = pp.period and fp.superseded_by is null
+qualify row_number() over (partition by pp.project_code, pp.period order by pp.file_id desc) = 1
+"""
+
 EXPORTED = ("files", "messages", "file_periods", "indicator_values", "park_registry", "project_progress")
 
 
-class Ledger:
+class LedgerBusy(Exception):
+    """The ledger is open for writing by a refresh right now."""
+
     def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.con = duckdb.connect(str(path), config={"autoinstall_known_extensions": "false",
-                                                     "autoload_known_extensions": "false"})
-        self.con.execute(SCHEMA)
+        super().__init__(f"台账正被夜间更新占用，请稍后再试 / the ledger {path} is in use by a running refresh; "
+                         f"try again in a few minutes")
+
+
+class Ledger:
+    def __init__(self, path: Path, read_only: bool = False):
+        """``read_only`` (for ``parkstat check``): nothing is written; a warehouse
+        with no ledger yet reads as an empty one."""
+        config = {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
+        self.read_only = read_only
+        if read_only and not path.exists():
+            self.con = duckdb.connect(":memory:", config=config)
+            self.con.execute(SCHEMA)
+        elif read_only:
+            try:
+                self.con = duckdb.connect(str(path), read_only=True, config=config)
+            except duckdb.IOException as exc:
+                raise LedgerBusy(path) from exc
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.con = duckdb.connect(str(path), config=config)
+            self.con.execute(SCHEMA)
         self.con.execute(STANDING_VALUES)
+        self.con.execute(STANDING_PROJECTS)
 
     def close(self) -> None:
-        self.con.execute("checkpoint")
+        if not self.read_only:
+            self.con.execute("checkpoint")
         self.con.close()
 
     # -- lookups -------------------------------------------------------------
@@ -173,6 +204,8 @@ class Ledger:
     def history_warnings(self, submitter: str, kind: str, records: list[dict], headers: dict[str, str]) -> list[Message]:
         """Warnings that compare a file with the figures that stand: cumulative
         falls, year-on-year above 300 %, parks above their region, conflicts."""
+        if kind == "project_progress":
+            return self._project_warnings(submitter, records, headers)
         if kind not in ("park_indicators", "region_indicators"):
             return []
         etype = "park" if kind == "park_indicators" else "region"
@@ -229,6 +262,45 @@ class Ledger:
         finally:
             con.unregister("incoming")
             con.execute("drop table if exists series")
+
+    def _project_warnings(self, submitter: str, records: list[dict], headers: dict[str, str]) -> list[Message]:
+        """A project's 本年累计完成投资 below its previous month's, and a project-period
+        another submitter reported too (this file's figure stands)."""
+        inc = pa.table({"project_code": [r["project_code"] for r in records],
+                        "period": [r["period"] for r in records],
+                        "value": [r.get("ytd_completed") for r in records],
+                        "row_number": [r["row_number"] for r in records]})
+        con = self.con
+        con.register("incoming", inc)
+        col = headers.get("ytd_completed", "ytd_completed")
+        try:
+            out: list[Message] = []
+            for period, value, prev_period, prev, rownum in con.execute("""
+                with series as (
+                    select project_code, period, value, true as incoming, row_number from incoming
+                    union all
+                    select s.project_code, s.period, s.ytd_completed, false, null from standing_projects s
+                    where not exists (select 1 from incoming i where i.project_code = s.project_code
+                                      and i.period = s.period))
+                select period, value, prev_period, prev_value, row_number from (
+                  select *, lag(period) over w as prev_period, lag(value) over w as prev_value from series
+                  window w as (partition by project_code, left(period, 4) order by period))
+                where incoming and prev_value is not null and value < prev_value order by row_number
+            """).fetchall():
+                out.append(warning("cumulative_fell", f"累计数低于上期（{prev_period}：{prev:,.2f}万元）",
+                                   f"cumulative figure below the previous period's ({prev_period}: {prev:,.2f} 万元)",
+                                   row=rownum, column=col, value=f"{value:,.2f}"))
+            for by, value, rownum in con.execute("""
+                select s.submitter_code, s.ytd_completed, i.row_number
+                from incoming i join standing_projects s on s.project_code = i.project_code and s.period = i.period
+                where s.submitter_code <> ? order by i.row_number
+            """, [submitter]).fetchall():
+                out.append(warning("conflict", f"{by} 已报送该项目本期进度（{value:,.2f}万元）；以本文件为准",
+                                   f"{by} reported this project for this period too ({value:,.2f} 万元); "
+                                   f"this file's figures stand", row=rownum, column=col))
+            return out
+        finally:
+            con.unregister("incoming")
 
     def _park_total_warnings(self, etype: str) -> list[Message]:
         """Parks registered within a region summing above the region's own total

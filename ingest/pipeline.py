@@ -121,7 +121,14 @@ def examine(arr: Arrival) -> None:
         arr.problem = error(lay.code, lay.zh, lay.en, row=lay.row, column=lay.column, value=lay.value)
 
 
-def ingest_landing(home: WarehouseHome, progress: Callable[[Receipt], None] | None = None) -> IngestSummary:
+Progress = Callable[[Receipt, int, int], None]  # (receipt, files done, files in the batch)
+
+
+def _status(parsed: Parsed) -> str:
+    return "rejected" if parsed.errors else "accepted_with_warnings" if parsed.warnings else "accepted"
+
+
+def ingest_landing(home: WarehouseHome, progress: Progress | None = None) -> IngestSummary:
     home.ensure()
     ledger = Ledger(home.ledger)
     summary = IngestSummary()
@@ -140,25 +147,48 @@ def ingest_landing(home: WarehouseHome, progress: Callable[[Receipt], None] | No
             pending.append(arr)
         pending.sort(key=lambda a: (KIND_ORDER.get(a.kind or "", 1), a.path.stat().st_mtime_ns, a.name))
         today = now_local().date()
+        total = len(pending) + len(repeats)
         for arr in pending:
             parsed = _validate(arr, ledger, today)
-            status = ("rejected" if parsed.errors else
-                      "accepted_with_warnings" if parsed.warnings else "accepted")
-            receipt = _finish(home, ledger, arr, status=status,
-                              duplicate_of=None, parsed=parsed)
-            summary.receipts.append(receipt)
+            summary.receipts.append(_finish(home, ledger, arr, status=_status(parsed), duplicate_of=None,
+                                            parsed=parsed))
             if progress:
-                progress(receipt)
+                progress(summary.receipts[-1], len(summary.receipts), total)
         for arr in repeats:
-            receipt = _finish(home, ledger, arr, status="duplicate",
-                              duplicate_of=ledger.processed_sha(arr.sha), parsed=Parsed(None))
-            summary.receipts.append(receipt)
+            summary.receipts.append(_finish(home, ledger, arr, status="duplicate",
+                                            duplicate_of=ledger.processed_sha(arr.sha), parsed=Parsed(None)))
             if progress:
-                progress(receipt)
+                progress(summary.receipts[-1], len(summary.receipts), total)
         ledger.export(home.staged)
     finally:
         ledger.close()
     return summary
+
+
+def check_file(home: WarehouseHome, path: Path, submitter: str) -> Receipt:
+    """What the nightly ingest would answer for this file, from submitter
+    ``submitter``, against what the warehouse holds now: the same reading and
+    the same checks, but nothing archived, recorded or written."""
+    data = path.read_bytes()
+    arr = Arrival(path, submitter, path.name, data, hashlib.sha256(data).hexdigest())
+    ledger = Ledger(home.ledger, read_only=True)
+    try:
+        before = ledger.processed_sha(arr.sha)
+        if before is not None:
+            parsed, status = Parsed(None, messages=[_duplicate_message(before)]), "duplicate"
+        else:
+            examine(arr)
+            parsed = _validate(arr, ledger, now_local().date())
+            status = _status(parsed)
+    finally:
+        ledger.close()
+    return Receipt(arr.sha, submitter, arr.name, now_local().isoformat(sep=" "), parsed.kind, status,
+                   len(parsed.records) if status.startswith("accepted") else 0, parsed.messages, preview=True)
+
+
+def _duplicate_message(first: int | None) -> Message:
+    return Message("warning", "duplicate", f"相同内容的文件已于此前处理（文件编号 {first}），本次不再处理",
+                   f"the same bytes were processed before (file {first}); not processed again")
 
 
 def _validate(arr: Arrival, ledger: Ledger, today: dt.date) -> Parsed:
@@ -188,8 +218,7 @@ def _finish(home: WarehouseHome, ledger: Ledger, arr: Arrival, *, status: str,
     received = now_local()
     messages = parsed.messages
     if status == "duplicate":
-        messages = [Message("warning", "duplicate", f"相同内容的文件已于此前处理（文件编号 {duplicate_of}），本次不再处理",
-                            f"the same bytes were processed before (file {duplicate_of}); not processed again")]
+        messages = [_duplicate_message(duplicate_of)]
     file_id = ledger.record(
         sha=arr.sha, submitter=arr.submitter, file_name=arr.name, size=len(arr.data), received_at=received,
         kind=parsed.kind, status=status, duplicate_of=duplicate_of, records=parsed.records, messages=messages,

@@ -98,7 +98,8 @@ def read_excel_bytes(data: bytes) -> Grid:
         if not names:
             raise UnreadableFile("工作簿中没有工作表", "the workbook has no sheet")
         idx = pick_sheet(names)
-        sheet = reader.load_sheet(idx, header_row=None, dtypes="string")
+        # skip_rows=0 keeps leading blank rows, so row numbers are the ones the submitter sees
+        sheet = reader.load_sheet(idx, header_row=None, dtypes="string", skip_rows=0)
         table = sheet.to_arrow()
     except UnreadableFile:
         raise

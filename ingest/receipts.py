@@ -29,6 +29,8 @@ class Receipt:
     row_count: int
     messages: list[Message]
     file_id: int | None = None
+    preview: bool = False  # from ``parkstat check``: nothing was stored
+
 
     @property
     def error_count(self) -> int:
@@ -40,7 +42,8 @@ class Receipt:
 
     def text(self) -> str:
         lines = [
-            "parkstat 报送回执 / submission receipt",
+            "parkstat 预检回执（未入库）/ pre-submission check (nothing stored)" if self.preview
+            else "parkstat 报送回执 / submission receipt",
             f"文件 / file:          {self.file_name!r}",
             f"报送单位 / submitter: {self.submitter_code}",
             f"接收时间 / received:  {self.received_at}",
@@ -51,7 +54,10 @@ class Receipt:
             f"错误 / errors:        {self.error_count}",
             f"警告 / warnings:      {self.warning_count}",
         ]
-        if self.status == "rejected":
+        if self.status == "rejected" and self.preview:
+            lines.append("按现状报送将被整体退回；请改正下列全部问题。/ Sent as it is, this file would be rejected "
+                         "whole; correct every problem below.")
+        elif self.status == "rejected":
             lines.append("整个文件未入库，请改正下列全部问题后重新报送。/ Nothing from this file was stored; "
                          "correct every problem below and send it again.")
         if self.messages:

@@ -9,6 +9,7 @@ from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResul
 
 from ingest.ledger import EXPORTED
 from ingest.pipeline import ingest_landing
+from ingest.progress import IngestProgress
 from orchestration.publish import publish
 from orchestration.resources import WarehouseResource
 
@@ -26,9 +27,14 @@ REQUIRED_MARTS = ["marts.park_share_comparison", "marts.submission_receipts"]
 )
 def ingest_landing_asset(context: AssetExecutionContext, warehouse: WarehouseResource):
     home = warehouse.paths
-    summary = ingest_landing(home, progress=lambda r: context.log.info(
-        f"{r.submitter_code}/{r.file_name}: {r.status} ({r.row_count} rows, {r.error_count} errors, "
-        f"{r.warning_count} warnings)"))
+    progress = IngestProgress(context.log.info)
+
+    def report(r, done: int, total: int) -> None:
+        context.log.debug(f"{r.submitter_code}/{r.file_name}: {r.status} ({r.row_count} rows, "
+                          f"{r.error_count} errors, {r.warning_count} warnings)")
+        progress(r, done, total)
+
+    summary = ingest_landing(home, progress=report)
     context.log.info(f"ingest: {summary}")
     meta = {"files": len(summary.receipts),
             "accepted": summary.count("accepted", "accepted_with_warnings"),

@@ -1,0 +1,86 @@
+-- 项目维表（含属性历史）/ Key projects with attribute history (type-2): a new
+-- version starts in the first period whose standing report changes any
+-- attribute (name, region, park, chain, nature, stage, total investment, start
+-- date). valid_to_period is the first period of the next version (exclusive).
+with standing as (
+    select
+        s.project_code,
+        s.period,
+        s.project_name,
+        coalesce(r.current_code, s.region_code) as region_code,
+        s.park_code,
+        s.industry_chain,
+        s.nature,
+        s.stage,
+        s.total_investment,
+        s.start_date,
+        {{ dbt.hash(dbt.concat([
+            "coalesce(s.project_name, '')", "'|'",
+            "coalesce(coalesce(r.current_code, s.region_code), '')", "'|'",
+            "coalesce(s.park_code, '')", "'|'",
+            "coalesce(s.industry_chain, '')", "'|'",
+            "coalesce(s.nature, '')", "'|'",
+            "coalesce(s.stage, '')", "'|'",
+            "coalesce(" ~ dbt.safe_cast("s.total_investment", dbt.type_string()) ~ ", '')", "'|'",
+            "coalesce(" ~ dbt.safe_cast("s.start_date", dbt.type_string()) ~ ", '')"
+        ])) }} as attributes_hash
+    from {{ ref('int_project_progress__standing') }} as s
+    left join {{ ref('dim_region') }} as r on r.region_code = s.region_code
+),
+
+flagged as (
+    select
+        standing.*,
+        case
+            when lag(attributes_hash) over (partition by project_code order by period) = attributes_hash then 0
+            else 1
+        end as starts_version
+    from standing
+),
+
+numbered as (
+    select
+        flagged.*,
+        sum(starts_version) over (
+            partition by project_code order by period rows between unbounded preceding and current row
+        ) as version
+    from flagged
+),
+
+versions as (
+    select
+        project_code,
+        version,
+        min(period) as valid_from_period,
+        max(period) as last_reported_period,
+        max(project_name) as project_name,
+        max(region_code) as region_code,
+        max(park_code) as park_code,
+        max(industry_chain) as industry_chain,
+        max(nature) as nature,
+        max(stage) as stage,
+        max(total_investment) as total_investment,
+        max(start_date) as start_date
+    from numbered
+    group by project_code, version
+)
+
+select
+    v.project_code,
+    v.version,
+    v.valid_from_period,
+    lead(v.valid_from_period) over (partition by v.project_code order by v.version) as valid_to_period,
+    lead(v.valid_from_period) over (partition by v.project_code order by v.version) is null as is_current,
+    v.last_reported_period,
+    v.project_name,
+    v.region_code,
+    g.region_name,
+    g.city_code,
+    v.park_code,
+    v.industry_chain,
+    v.nature,
+    v.stage,
+    v.total_investment,
+    v.start_date
+from versions as v
+left join {{ ref('dim_region') }} as g on g.region_code = v.region_code

@@ -1,0 +1,77 @@
+""""What did we know on date X": the figures that stood at a moment, read from
+the published history facts (``core.fct_indicator_values_history`` and
+``core.fct_project_progress_history``).
+
+At moment X a file's figures stand if the file was accepted by X and not
+superseded by X; when several such files report the same key, the most
+recently accepted wins — the same rule the standing facts apply today. The
+query is documented in docs/submissions.md for analysts to run themselves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+
+INDICATORS_AS_OF = """
+select entity_type, entity_code, period, indicator, value_wan, original_value, original_unit,
+       submitter_code, file_name, known_from
+from (
+    select h.*, row_number() over (partition by entity_type, entity_code, period, indicator
+                                   order by file_id desc) as recency
+    from core.fct_indicator_values_history as h
+    where known_from <= $moment and (superseded_at is null or superseded_at > $moment)
+      and ($period is null or period = $period)
+      and ($entity is null or entity_code = $entity)
+      and ($indicator is null or indicator = $indicator)
+) as standing_then
+where recency = 1
+order by entity_type, entity_code, period, indicator
+"""
+
+PROJECTS_AS_OF = """
+select project_code, period, project_name, region_code, park_code, total_investment, annual_plan,
+       ytd_completed, submitter_code, file_name, known_from
+from (
+    select h.*, row_number() over (partition by project_code, period order by file_id desc) as recency
+    from core.fct_project_progress_history as h
+    where known_from <= $moment and (superseded_at is null or superseded_at > $moment)
+      and ($period is null or period = $period)
+      and ($entity is null or project_code = $entity)
+) as standing_then
+where recency = 1
+order by project_code, period
+"""
+
+
+class AsOfError(Exception):
+    pass
+
+
+def parse_moment(text: str) -> dt.datetime:
+    """``2024-03-01`` means the end of that day; ``2024-03-01T08:00`` that time (Asia/Shanghai)."""
+    try:
+        if len(text.strip()) == 10:
+            return dt.datetime.combine(dt.date.fromisoformat(text.strip()), dt.time(23, 59, 59, 999999))
+        return dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise AsOfError(f"无法识别的时间“{text}”，请用 2024-03-01 或 2024-03-01T08:00 / "
+                        f"cannot read the moment {text!r}: use 2024-03-01 or 2024-03-01T08:00") from None
+
+
+def as_of_rows(published: Path, moment: str, *, period: str | None = None, entity: str | None = None,
+               indicator: str | None = None, projects: bool = False) -> tuple[list[str], list[tuple]]:
+    when = parse_moment(moment)
+    if not published.exists():
+        raise AsOfError(f"尚未发布数据仓库 / nothing published yet at {published}")
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        params = {"moment": when, "period": period, "entity": entity}
+        if not projects:
+            params["indicator"] = indicator
+        cur = con.execute(PROJECTS_AS_OF if projects else INDICATORS_AS_OF, params)
+        return [d[0] for d in cur.description], cur.fetchall()
+    finally:
+        con.close()
