@@ -123,9 +123,12 @@ class Ledger:
         self.con.close()
 
     # -- lookups -------------------------------------------------------------
-    def processed_sha(self, sha: str) -> int | None:
-        row = self.con.execute("select min(file_id) from files where sha256 = ? and status <> 'duplicate'",
-                               [sha]).fetchone()
+    def processed_sha(self, sha: str, submitter: str) -> int | None:
+        """The file these bytes were processed as, for this submitter (the folder is
+        the identity: the same bytes from another submitter are a different report)."""
+        row = self.con.execute("""select min(file_id) from files
+                                  where sha256 = ? and submitter_code = ? and status <> 'duplicate'""",
+                               [sha, submitter]).fetchone()
         return row[0] if row else None
 
     def parks(self) -> dict[str, str]:

@@ -140,7 +140,8 @@ def ingest_landing(home: WarehouseHome, progress: Progress | None = None) -> Ing
                 continue
             arr = read_arrival(path, submitter, name)
             arr.archived = archive(home, arr.data, arr.sha)
-            if ledger.processed_sha(arr.sha) is not None or any(a.sha == arr.sha for a in pending):
+            if (ledger.processed_sha(arr.sha, arr.submitter) is not None
+                    or any((a.sha, a.submitter) == (arr.sha, arr.submitter) for a in pending)):
                 repeats.append(arr)
                 continue
             examine(arr)
@@ -156,7 +157,7 @@ def ingest_landing(home: WarehouseHome, progress: Progress | None = None) -> Ing
                 progress(summary.receipts[-1], len(summary.receipts), total)
         for arr in repeats:
             summary.receipts.append(_finish(home, ledger, arr, status="duplicate",
-                                            duplicate_of=ledger.processed_sha(arr.sha), parsed=Parsed(None)))
+                                            duplicate_of=ledger.processed_sha(arr.sha, arr.submitter), parsed=Parsed(None)))
             if progress:
                 progress(summary.receipts[-1], len(summary.receipts), total)
         ledger.export(home.staged)
@@ -173,7 +174,7 @@ def check_file(home: WarehouseHome, path: Path, submitter: str) -> Receipt:
     arr = Arrival(path, submitter, path.name, data, hashlib.sha256(data).hexdigest())
     ledger = Ledger(home.ledger, read_only=True)
     try:
-        before = ledger.processed_sha(arr.sha)
+        before = ledger.processed_sha(arr.sha, submitter)
         if before is not None:
             parsed, status = Parsed(None, messages=[_duplicate_message(before)]), "duplicate"
         else:

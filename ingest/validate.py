@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from ingest import reference
 from ingest.layout import Layout
+from ingest.text import nfkc
 from ingest.messages import Message, error, warning
 from ingest.values import ValueProblem, is_missing, money_to_wan, parse_code, parse_date, parse_number, parse_period
 
@@ -118,6 +119,9 @@ def parse_rows(rows: list[list[str]], layout: Layout, submitter: str, parks: dic
             if n == "period":
                 continue
             if f.type in ("money", "number"):
+                if f.type == "money" and nfkc(text).strip().endswith("%"):
+                    bad(n, "percent_in_money", "金额不能是百分比", "a money figure cannot be a percentage")
+                    continue
                 try:
                     v = parse_number(text)
                 except ValueProblem as p:

@@ -47,6 +47,21 @@ def xlsx_bytes(rows: list[list], sheet: str = "Sheet1", merges: list[str] = ()) 
     return buf.getvalue()
 
 
+def xls_bytes(rows: list[list], sheet: str = "Sheet1") -> bytes:
+    """A legacy Excel 97-2003 workbook (BIFF8), written with xlwt."""
+    import xlwt
+
+    wb = xlwt.Workbook(encoding="utf-8")
+    ws = wb.add_sheet(sheet)
+    for r, row in enumerate(rows):
+        for c, v in enumerate(row):
+            if v is not None:
+                ws.write(r, c, v)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
 def drop(home: WarehouseHome, submitter: str, name: str, data: bytes) -> Path:
     p = home.landing / submitter / name
     p.parent.mkdir(parents=True, exist_ok=True)
