@@ -100,23 +100,36 @@ def _missing(kind: str, cols: dict[str, Column]) -> list[str]:
     return missing
 
 
+def _options(rows: list[list[str]], r: int, best_partial: list) -> list[tuple]:
+    """Every complete reading of row ``r`` as the header (alone, or as the lower
+    row under ``r - 1``): (columns found, kind, columns, duplicates, two-row)."""
+    options = []
+    for upper in ([rows[r - 1]] if r > 0 else []) + [None]:
+        cands = _candidates(upper, rows[r])
+        if not cands:
+            continue
+        for kind in reference.kinds():
+            cols, dupes = _assign(cands, kind)
+            missing = _missing(kind, cols)
+            if not missing:
+                options.append((len(cols), kind, cols, dupes, upper is not None))
+            elif len(cols) >= 2 and (not best_partial or len(cols) > best_partial[0][0]):
+                best_partial[:] = [(len(cols), kind, missing, r)]
+    return options
+
+
 def find_layout(rows: list[list[str]]) -> Layout | LayoutProblem:
-    best_partial: tuple[int, str, list[str], int] | None = None  # (score, kind, missing, row)
+    best_partial: list[tuple[int, str, list[str], int]] = []  # the fullest incomplete reading: (score, kind, missing, row)
     for r in range(min(SCAN_ROWS, len(rows))):
-        options = []
-        for upper in ([rows[r - 1]] if r > 0 else []) + [None]:
-            cands = _candidates(upper, rows[r])
-            if not cands:
-                continue
-            for kind in reference.kinds():
-                cols, dupes = _assign(cands, kind)
-                missing = _missing(kind, cols)
-                if not missing:
-                    options.append((len(cols), kind, cols, dupes, upper is not None))
-                elif len(cols) >= 2 and (best_partial is None or len(cols) > best_partial[0]):
-                    best_partial = (len(cols), kind, missing, r)
+        options = _options(rows, r, best_partial)
         if not options:
             continue
+        # the upper row of a merged two-row header can be complete on its own
+        # (统计期 | 园区代码 | 税收 over a spanned 主要指标): read the next row under it too
+        if r + 1 < len(rows):
+            below = [o for o in _options(rows, r + 1, []) if o[4]]
+            if below and max(o[0] for o in below) > max(o[0] for o in options):
+                options, r = below, r + 1
         top = max(o[0] for o in options)
         best = [o for o in options if o[0] == top]
         kinds_ = sorted({o[1] for o in best})
@@ -129,8 +142,8 @@ def find_layout(rows: list[list[str]]) -> Layout | LayoutProblem:
         used = {c.index for c in cols.values()}
         ignored = [h for i, h in enumerate(rows[r]) if h.strip() and i not in used]
         return Layout(kind, r, cols, _unit_line(rows[:r]), ignored)
-    if best_partial is not None:
-        _, kind, missing, r = best_partial
+    if best_partial:
+        _, kind, missing, r = best_partial[0]
         zh = "、".join(_zh(kind, m) for m in missing)
         return LayoutProblem("missing_column", f"缺少必填列：{zh}（{kind}）", f"missing required column(s): {', '.join(missing)} ({kind})",
                              column=", ".join(missing), row=r + 1)

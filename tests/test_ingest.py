@@ -105,56 +105,6 @@ def test_everything_is_archived_and_receipts_are_written(home):
     assert js["status"] == "rejected" and js["messages"][0]["value"] == "x"
 
 
-BAD = [
-    ("binary.csv", b"\x00\x01\x02PK-not-really" * 10, "unreadable", "unreadable file"),
-    ("fake.xlsx", b"just text pretending", "unreadable", "named as a spreadsheet but the content is not one"),
-    ("broken.xlsx", b"PK\x03\x04" + b"\x00" * 200, "unreadable", "cannot read the spreadsheet"),
-    ("empty.csv", b"", "unreadable", "the file is empty"),
-    ("noheader.csv", csv_bytes([["a", "b"], ["1", "2"]]), "no_header", "no recognisable header row"),
-    ("missing_col.csv", csv_bytes([["统计期", "园区名称", "税收"], ["2020", "x", "1"]]), "missing_column",
-     "missing required column(s): park_code (park_indicators)"),
-    ("bad_period.csv", csv_bytes([["period", "park_code", "gdp"], ["2020年13月", "431300-ETDZ", "1"]]),
-     "bad_period", "unrecognised period"),
-    ("future.csv", csv_bytes([["period", "park_code", "gdp"], ["2024-01", "431300-ETDZ", "1"]]),
-     "future_period", "period 2024-01 is in the future"),
-    ("nan.csv", csv_bytes([["period", "park_code", "gdp"], ["2020", "431300-ETDZ", "abc"]]),
-     "not_a_number", "not a number"),
-    ("negative.csv", csv_bytes([["period", "park_code", "tax"], ["2020", "431300-ETDZ", "-5"]]),
-     "negative_money", "must not be negative"),
-    ("unknown_region.csv", csv_bytes([["period", "region_code", "gdp"], ["2020", "431399", "1"]]),
-     "unknown_region", "unknown region code"),
-    ("not_yet.csv", csv_bytes([["period", "region_code", "gdp"], ["2019", "431181", "1"]]),
-     "region_not_yet_valid", "this code exists only from 2021"),
-    ("unknown_park.csv", csv_bytes([["period", "park_code", "gdp"], ["2020", "431300-NOPE", "1"]]),
-     "unknown_park", "park code is not in the park register"),
-    ("outside.csv", csv_bytes([["period", "region_code", "gdp"], ["2020", "430100", "1"]]),
-     "outside_jurisdiction", "431300 may not report for 430100"),
-    ("dupe.csv", csv_bytes([["period", "park_code", "gdp"], ["2020", "431300-ETDZ", "1"], ["2020年", "431300-ETDZ", "2"]]),
-     "duplicate_key", "same key as row 2"),
-    ("bad_unit.csv", csv_bytes([["period", "park_code", "gdp（万欧元）"], ["2020", "431300-ETDZ", "1"]]),
-     "bad_unit", "unknown unit '万欧元'"),
-    ("usd_gdp.csv", csv_bytes([["period", "park_code", "gdp（万美元）"], ["2020", "431300-ETDZ", "1"]]),
-     "bad_unit", "a foreign-currency unit '万美元' is not accepted here"),
-    ("usd_no_rate.csv", csv_bytes([["period", "park_code", "进出口总额（亿美元）"], ["2010", "431300-ETDZ", "1"]]),
-     "bad_unit", "no CNY/USD rate for 2010"),
-    ("empty_table.csv", csv_bytes([["period", "park_code", "gdp"]]), "no_rows", "the table has no data rows"),
-]
-
-
-@pytest.mark.parametrize("name,data,code,reason", BAD, ids=[b[0] for b in BAD])
-def test_bad_files_are_rejected_whole_with_their_reason(home, name, data, code, reason):
-    registered(home)
-    before = values(home), ledger_rows(home, "select * from park_registry"), ledger_rows(home, "select * from file_periods")
-    # a good row beside the bad one: the file is still rejected whole
-    drop(home, "431300", name, data)
-    r = ingest_landing(home).receipts[0]
-    assert r.status == "rejected"
-    assert any(m.code == code and reason in m.en for m in r.messages), r.text()
-    assert reason in r.text()
-    assert (values(home), ledger_rows(home, "select * from park_registry"),
-            ledger_rows(home, "select * from file_periods")) == before
-
-
 def test_every_problem_is_listed_not_just_the_first(home):
     registered(home)
     drop(home, "431300", "many.csv", csv_bytes([
