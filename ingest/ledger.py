@@ -47,6 +47,11 @@ create table if not exists file_periods (
     file_id bigint not null, submitter_code varchar not null, report_kind varchar not null,
     period varchar not null, superseded_by bigint, superseded_at timestamp
 );
+-- the periods each recognised file's rows name, accepted or rejected, and how
+-- many rows each (what was received, for marts.submission_status)
+create table if not exists received_periods (
+    file_id bigint not null, period varchar not null, row_count integer not null
+);
 create table if not exists indicator_values (
     file_id bigint not null, entity_type varchar not null, entity_code varchar not null,
     entity_name varchar, period varchar not null, indicator varchar not null, value_wan double,
@@ -85,7 +90,10 @@ join file_periods fp on fp.file_id = pp.file_id and fp.period = pp.period and fp
 qualify row_number() over (partition by pp.project_code, pp.period order by pp.file_id desc) = 1
 """
 
-EXPORTED = ("files", "messages", "file_periods", "indicator_values", "park_registry", "project_progress")
+# reference tables export() writes beside the ledger's (dbt sources too)
+REFERENCE_EXPORTS = ("ref_divisions", "ref_indicators", "ref_usd_cny_rates", "ref_reporting_calendar", "ref_months",
+                     "ref_run")
+EXPORTED = ("files", "messages", "file_periods", "received_periods", "indicator_values", "park_registry", "project_progress")
 
 
 class LedgerBusy(Exception):
@@ -141,7 +149,7 @@ class Ledger:
     # -- writing -------------------------------------------------------------
     def record(self, *, sha: str, submitter: str, file_name: str, size: int, received_at: dt.datetime,
                kind: str | None, status: str, duplicate_of: int | None, records: list[dict],
-               messages: list[Message], periods: set[str], encoding: str | None, sheet: str | None,
+               messages: list[Message], period_rows: dict[str, int], encoding: str | None, sheet: str | None,
                archive_path: str) -> int:
         """Write one file's outcome in one transaction; returns its file_id."""
         con = self.con
@@ -160,11 +168,14 @@ class Ledger:
                                  for i, m in enumerate(messages, 1)])
             if accepted:
                 self._insert_rows(file_id, kind, records)
-                for p in sorted(periods):
+            for p, n in sorted(period_rows.items()):
+                con.execute("insert into received_periods values (?,?,?)", [file_id, p, n])
+                if accepted:
                     con.execute("""update file_periods set superseded_by = ?, superseded_at = ?
                                    where submitter_code = ? and report_kind = ? and period = ?
                                      and superseded_by is null""", [file_id, received_at, submitter, kind, p])
-                    con.execute("insert into file_periods values (?,?,?,?,null,null)", [file_id, submitter, kind, p])
+                    con.execute("insert into file_periods values (?,?,?,?,null,null)",
+                                [file_id, submitter, kind, p])
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
@@ -341,7 +352,7 @@ class Ledger:
                 for reg, period, ind, ps, rv in rows]
 
     # -- hand-off to dbt -------------------------------------------------------
-    def export(self, staged: Path) -> None:
+    def export(self, staged: Path, now: dt.datetime | None = None) -> None:
         """Snapshot every ledger table and the reference data to Parquet (dbt's sources)."""
         staged.mkdir(parents=True, exist_ok=True)
         for table in EXPORTED:
@@ -350,9 +361,21 @@ class Ledger:
         self._copy(f"select * from read_csv('{ref / 'divisions.csv'}', all_varchar = true)",
                    staged / "ref_divisions.parquet")
         self._copy(f"select * from read_csv('{ref / 'usd_cny_rates.csv'}')", staged / "ref_usd_cny_rates.parquet")
-        self._copy(f"""select field as indicator, zh as indicator_name from read_csv('{ref / 'report_kinds.csv'}')
-                       where kind = 'park_indicators' and required = 'indicator'""",
+        self._copy(f"select * from read_csv('{ref / 'indicators.csv'}', all_varchar = true)",
                    staged / "ref_indicators.parquet")
+        cal = reference.reporting_calendar()
+        self.con.register("calendar_rows", pa.table({k: [r[k] for r in cal] for k in cal[0]} if cal else
+                                                   {"report_kind": pa.array([], pa.string())}))
+        self._copy("select * from calendar_rows", staged / "ref_reporting_calendar.parquet")
+        self.con.unregister("calendar_rows")
+        # a month spine for the calendar, and the moment of this run (PARKSTAT_NOW in tests)
+        self._copy("""select strftime(m, '%Y-%m') as period, year(m) as period_year, month(m) as period_month,
+                             cast(m + interval 1 month - interval 1 day as date) as period_end
+                      from range(date '2000-01-01', date '2051-01-01', interval 1 month) as t(m)""",
+                   staged / "ref_months.parquet")
+        self.con.execute("create or replace temp table run_info as select cast(? as timestamp) as as_of",
+                         [now or dt.datetime.now()])
+        self._copy("select * from run_info", staged / "ref_run.parquet")
 
     def _copy(self, query: str, target: Path) -> None:
         tmp = target.with_suffix(".parquet.tmp")

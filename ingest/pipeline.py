@@ -160,7 +160,7 @@ def ingest_landing(home: WarehouseHome, progress: Progress | None = None) -> Ing
                                             duplicate_of=ledger.processed_sha(arr.sha, arr.submitter), parsed=Parsed(None)))
             if progress:
                 progress(summary.receipts[-1], len(summary.receipts), total)
-        ledger.export(home.staged)
+        ledger.export(home.staged, now_local())
     finally:
         ledger.close()
     return summary
@@ -223,7 +223,7 @@ def _finish(home: WarehouseHome, ledger: Ledger, arr: Arrival, *, status: str,
     file_id = ledger.record(
         sha=arr.sha, submitter=arr.submitter, file_name=arr.name, size=len(arr.data), received_at=received,
         kind=parsed.kind, status=status, duplicate_of=duplicate_of, records=parsed.records, messages=messages,
-        periods=parsed.periods, encoding=arr.grid.encoding if arr.grid else None,
+        period_rows=parsed.period_rows, encoding=arr.grid.encoding if arr.grid else None,
         sheet=arr.grid.sheet if arr.grid else None, archive_path=str(arr.archived.relative_to(home.root)))
     receipt = Receipt(arr.sha, arr.submitter, arr.name, received.isoformat(sep=" "), parsed.kind, status,
                       len(parsed.records) if status.startswith("accepted") else 0, messages, file_id)

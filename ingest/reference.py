@@ -119,3 +119,27 @@ def ancestors(code: str) -> list[str]:
         seen.add(code)
         code = divs[code].parent_code
     return chain
+
+
+def _months(spec: str) -> list[int]:
+    """``'12'`` -> [12]; ``'2-12'`` -> [2..12]; ``'3,6,9,12'`` -> [3, 6, 9, 12]."""
+    out: list[int] = []
+    for part in spec.replace(" ", "").split(","):
+        lo, _, hi = part.partition("-")
+        out.extend(range(int(lo), int(hi or lo) + 1))
+    if not out or any(not 1 <= m <= 12 for m in out):
+        raise ValueError(f"reporting_calendar.csv: bad months {spec!r}")
+    return out
+
+
+@cache
+def reporting_calendar() -> list[dict]:
+    """Who is expected to report which kind for which months: one row per
+    calendar line and month (the ``months`` column expanded)."""
+    rows = []
+    for r in read_csv("reporting_calendar.csv"):
+        for m in _months(r["months"]):
+            rows.append({"report_kind": r["report_kind"], "submitters": r["submitters"],
+                         "within": r["within"] or None, "period_month": m, "from_period": r["from_period"],
+                         "to_period": r["to_period"] or None, "due_days": int(r["due_days"])})
+    return rows

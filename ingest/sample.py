@@ -2,9 +2,14 @@
 as the submission files counties, cities and the province would send, in the
 messy shapes the contract promises.
 
-It reproduces the seed documents' figures: 娄底's 2020 park shares (GDP 32.3 %,
-规模工业增加值 68 %, 高新技术产业增加值 80.9 %, 进出口 80 %, 税收 59.6 %) beside the
-province's (35, 69, 65, 72, 42 %).
+It reproduces the seed documents' figures:
+- 娄底's 2020 park shares (GDP 32.3 %, 规模工业增加值 68 %, 高新技术产业增加值 80.9 %,
+  进出口 80 %, 税收 59.6 %) beside the province's (35, 69, 65, 72, 42 %);
+- 娄底 2021: the parks' 利润总额 up 26.5 %, 11.4 points above the city's 15.1 %;
+- 衡阳 2021: the parks' 固定资产投资 904.6亿 = 47 % of the city's; 县域 GDP = 63.6 %
+  of the city's 3840.3亿, six counties above 300亿 and two above 400亿;
+- key projects: 祁阳 2022年1-4月 53.93亿 completed = 33.7 % of a 160亿 annual plan;
+  娄底 2021年1-6月 ("双引擎" projects) 69.73亿 = 96.9 % of plan.
 """
 
 from __future__ import annotations
@@ -39,6 +44,21 @@ CITY_GDP_2020 = {"430100": 12143, "430200": 3106, "430300": 2344, "430400": 3509
                  "431100": 2261, "431200": 1674, "431300": 1651, "433100": 725}
 PARK_KINDS = [("经济技术开发区", "国家级", "ETDZ"), ("高新技术产业开发区", "国家级", "HTZ"),
               ("经济开发区", "省级", "EDZ"), ("工业集中区", "省级", "IZ"), ("产业开发区", "省级", "IDZ")]
+HENGYANG = "430400"
+QIYANG = "431181"
+YONGZHOU = "431100"
+# 衡阳 2021 (万元): city GDP, its 县域 counties' GDP, parks' and city's fixed-asset investment
+HENGYANG_GDP_2021 = 38_403_000
+HENGYANG_COUNTY_GDP_2021 = {"430481": 4_800_000, "430421": 4_100_000, "430422": 3_950_000,
+                            "430482": 3_500_000, "430426": 3_300_000, "430424": 3_100_000,
+                            "430423": 1_674_000}  # 2442.4亿 = 63.6 % of 3840.3亿
+HENGYANG_PARK_FAI_2021 = 9_046_000  # 904.6亿
+HENGYANG_FAI_2021 = round(9_046_000 / 0.47)  # parks = 47.0 %
+LOUDI_PROFIT_GROWTH_2021 = (1.265, 1.151)  # parks, city: 26.5 % vs 15.1 % (11.4 points)
+# key projects (万元): (region, year, month) -> (annual plan, completed January to that month)
+PROJECT_TARGETS = {(QIYANG, 2022, 4): (1_600_000, 539_300), (LOUDI, 2021, 6): (719_600, 697_300)}
+CHAINS = ["工程机械", "先进钢铁材料", "新能源", "电子信息", "新材料", "农产品加工", "生物医药", "轻纺制鞋"]
+NATURES = ["新建", "扩建", "改建和技术改造", "迁建"]
 KIND_ZH_TITLE = {"park_indicators": "园区主要经济指标", "region_indicators": "地区主要经济指标",
                  "park_registry": "园区名录"}
 
@@ -101,6 +121,10 @@ def build(seed: int = SEED):
             gdp = CITY_GDP_2020[city] * 10000 * growth * rng.uniform(0.98, 1.02)
             for ind, ratio in RATIO_OF_GDP.items():
                 city_total[(city, ind)] = round(gdp * ratio * rng.uniform(0.9, 1.1))
+        if year == 2021:  # the seeds' 2021 figures
+            city_total[(HENGYANG, "gdp")] = HENGYANG_GDP_2021
+            city_total[(HENGYANG, "fixed_asset_investment")] = HENGYANG_FAI_2021
+            city_total[(LOUDI, "profit")] = round(region_vals[(LOUDI, 2020, "profit")] * LOUDI_PROFIT_GROWTH_2021[1])
         for ind in RATIO_OF_GDP:
             province_total = sum(city_total[(c, ind)] for c in cities)
             city_park = {c: city_total[(c, ind)] * min(city_park_share[(c, ind)] * rng.uniform(0.97, 1.03), 95.0)
@@ -112,22 +136,99 @@ def build(seed: int = SEED):
                 scale = target / sum(city_park[c] for c in others)
                 for c in others:
                     city_park[c] *= scale
+            if year == 2021 and ind == "fixed_asset_investment":
+                city_park[HENGYANG] = HENGYANG_PARK_FAI_2021
+            if year == 2021 and ind == "profit":
+                loudi_parks_2020 = sum(park_vals[(p.code, 2020, ind)] for p in parks if p.city_code == LOUDI)
+                city_park[LOUDI] = loudi_parks_2020 * LOUDI_PROFIT_GROWTH_2021[0]
             region_vals[(PROVINCE, year, ind)] = province_total
             for city in cities:
                 total = city_total[(city, ind)]
                 region_vals[(city, year, ind)] = total
                 cps = [p for p in parks if p.city_code == city]
+                pinned = HENGYANG_COUNTY_GDP_2021 if (city, year, ind) == (HENGYANG, 2021, "gdp") else {}
                 parts = _split(round(city_park[city]), [park_weight[(p.code, ind)] * rng.uniform(0.95, 1.05)
                                                         for p in cps])
+                if pinned:
+                    parts = _fit_parks(parts, [p.region_code for p in cps], pinned)
                 county_vals = dict.fromkeys(counties[city], 0)
                 for p, v in zip(cps, parts):
                     park_vals[(p.code, year, ind)] = v
                     county_vals[p.region_code] += v
-                rest = _split(total - sum(parts), [county_weight[(c, ind)] * rng.uniform(0.95, 1.05)
-                                                   for c in counties[city]])
-                for county, extra in zip(counties[city], rest):
+                free = [c for c in counties[city] if c not in pinned]
+                rest = _split(total - sum(pinned.values()) - sum(county_vals[c] for c in free),
+                              [county_weight[(c, ind)] * rng.uniform(0.95, 1.05) for c in free])
+                assert min(rest) >= 0, (city, year, ind)
+                for county, extra in zip(free, rest):
                     region_vals[(county, year, ind)] = county_vals[county] + extra
-    return cities, counties, parks, region_vals, park_vals
+                for county, v in pinned.items():
+                    region_vals[(county, year, ind)] = v
+    projects = build_projects(rng, parks, counties)
+    return cities, counties, parks, region_vals, park_vals, projects
+
+
+def _fit_parks(parts: list[int], hosts: list[str], pinned: dict[str, int]) -> list[int]:
+    """Park values whose sum in each pinned county stays within 85 % of the
+    county's pinned total; what is taken off goes to the parks elsewhere."""
+    parts = list(parts)
+    excess = 0
+    for county, cap in pinned.items():
+        idx = [i for i, h in enumerate(hosts) if h == county]
+        inside = sum(parts[i] for i in idx)
+        if inside > cap * 0.85:
+            scaled = _split(int(cap * 0.85), [parts[i] for i in idx])
+            excess += inside - sum(scaled)
+            for i, v in zip(idx, scaled):
+                parts[i] = v
+    others = [i for i, h in enumerate(hosts) if h not in pinned]
+    for i, v in zip(others, _split(excess, [parts[i] + 1 for i in others])):
+        parts[i] += v
+    return parts
+
+
+def build_projects(rng: random.Random, parks: list[Park], counties: dict[str, list[str]]) -> list[dict]:
+    """Monthly cumulative progress reports of key projects: 永州's counties in
+    2022 (January–April) and 娄底's in 2021 (January–June), the seeds' totals pinned."""
+    rows: list[dict] = []
+    for city, year, last in ((YONGZHOU, 2022, 4), (LOUDI, 2021, 6)):
+        projects = []
+        for county in counties[city]:
+            hosted = [p for p in parks if p.region_code == county]
+            for i in range(rng.randrange(4, 9)):
+                chain = rng.choice(CHAINS)
+                total = rng.randrange(20_000, 400_000)
+                projects.append({
+                    "project_code": f"XM{county}{i + 1:03d}", "region_code": county,
+                    "project_name": f"{reference.divisions()[county].name}{chain}项目{i + 1}",
+                    "park_code": hosted[i % len(hosted)].code if hosted and i % 3 else None,
+                    "industry_chain": chain, "nature": rng.choice(NATURES), "total_investment": total,
+                    "plan_weight": total * rng.uniform(0.2, 0.6), "pace": rng.uniform(0.6, 1.4),
+                    "starts": rng.choice([0, 0, 0, 3, 4]), "finishes": rng.random() < 0.15})
+        # annual plans and the cumulative figure of the last month, pinned where the seeds give them
+        for scope in {r for r, y, m in PROJECT_TARGETS if y == year and m == last}:
+            members = [p for p in projects if p["region_code"] == scope or
+                       reference.divisions()[p["region_code"]].parent_code == scope]
+            plan, done = PROJECT_TARGETS[(scope, year, last)]
+            for p, v in zip(members, _split(plan, [p["plan_weight"] for p in members])):
+                p["annual_plan"] = v
+            for p, v in zip(members, _split(done, [p["annual_plan"] * p["pace"] for p in members])):
+                p["done"] = v
+        for p in projects:
+            p.setdefault("annual_plan", round(p["plan_weight"]))
+            p.setdefault("done", round(p["annual_plan"] * p["pace"] * last / 12 * 1.1))
+            for month in range(2, last + 1):  # January is reported with February (1-2月)
+                if p["starts"] and month < p["starts"]:
+                    continue
+                stage = ("新开工" if p["starts"] and month == p["starts"] else
+                         "竣工" if p["finishes"] and month == last else "续建")
+                rows.append({"period": f"{year}-{month:02d}", "month": month, "last": last,
+                             "project_code": p["project_code"], "project_name": p["project_name"],
+                             "region_code": p["region_code"], "park_code": p["park_code"],
+                             "industry_chain": p["industry_chain"], "nature": p["nature"], "stage": stage,
+                             "total_investment": p["total_investment"], "annual_plan": p["annual_plan"],
+                             "ytd_completed": p["done"] if month == last else
+                             round(p["done"] * (month / last) ** 1.15)})
+    return rows
 
 
 def _split(total: int, weights: list[float]) -> list[int]:
@@ -195,7 +296,7 @@ SHAPES = ["en_utf8", "gbk_title_yi", "xlsx_trad", "gb18030_yuan"]
 
 def write_sample(landing: Path, seed: int = SEED) -> list[Path]:
     """Write the sample submissions under ``landing/<submitter>/``; returns the files written."""
-    cities, counties, parks, region_vals, park_vals = build(seed)
+    cities, counties, parks, region_vals, park_vals, projects = build(seed)
     inds = list(RATIO_OF_GDP)
     for i, city in enumerate(sorted(cities)):
         shape = "gbk_title_yi" if city == LOUDI else SHAPES[i % len(SHAPES)]
@@ -217,4 +318,55 @@ def write_sample(landing: Path, seed: int = SEED) -> list[Path]:
                 "2019-2023年湖南省主要经济指标", ["period", "region_code", "region_name", *inds],
                 [[f"{y}-12", PROVINCE, "湖南省", *[region_vals[(PROVINCE, y, k)] for k in inds]] for y in YEARS],
                 set(inds))
+    write_projects(landing, projects)
     return sorted(p for p in landing.rglob("*") if p.is_file())
+
+
+PROJECT_FIELDS = ["period", "project_code", "project_name", "region_code", "park_code", "industry_chain", "nature",
+                  "stage", "total_investment", "annual_plan", "ytd_completed"]
+PROJECT_MONEY = {"total_investment", "annual_plan", "ytd_completed"}
+
+
+def _project_row(r: dict, period_text: str) -> list:
+    return [period_text, *[r[f] for f in PROJECT_FIELDS[1:]]]
+
+
+def write_projects(landing: Path, rows: list[dict]) -> None:
+    """祁阳 sends each month's report as the seeds' workbook (title, 单位 line, 投资情况
+    merged over plan and completion); 永州 sends its other counties' months in one
+    GBK file; 娄底 sends a GBK file each month."""
+    from openpyxl import Workbook
+
+    for month in sorted({r["month"] for r in rows if r["region_code"] == QIYANG}):
+        mine = [r for r in rows if r["region_code"] == QIYANG and r["month"] == month]
+        title = f"2022年1-{month}月祁阳市重点产业项目建设进度表"
+        wb = Workbook()
+        ws = wb.active
+        ws.title = "重点项目"
+        ws.append([title])
+        ws.append(["单位：万元"])
+        ws.append(["序号", "统计期", "项目代码", "项目名称", "所属地区代码", "所属园区代码", "产业链", "建设性质",
+                   "项目阶段", "总投资", "投资情况", None, "备注"])
+        ws.append([None] * 10 + ["年度计划投资", "本年累计完成投资", None])
+        for c in [*range(1, 11), 13]:
+            ws.merge_cells(start_row=3, start_column=c, end_row=4, end_column=c)
+        ws.merge_cells(start_row=3, start_column=11, end_row=3, end_column=12)
+        ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=13)
+        for i, r in enumerate(mine, 1):
+            ws.append([i, f"2022年1-{month}月", *[r[f] for f in PROJECT_FIELDS[1:]], None])
+        ws.append(["合计", None, None, None, None, None, None, None, None,
+                   sum(r["total_investment"] for r in mine), sum(r["annual_plan"] for r in mine),
+                   sum(r["ytd_completed"] for r in mine), None])
+        path = landing / QIYANG / f"{title}.xlsx"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        wb.save(path)
+    others = [r for r in rows if r["region_code"].startswith(YONGZHOU[:4]) and r["region_code"] != QIYANG]
+    write_table(landing / YONGZHOU / "2022年1-4月永州市重点产业项目进度", "gbk_title_yi", "project_progress",
+                "2022年1-4月永州市重点产业项目进度（不含祁阳市）", PROJECT_FIELDS,
+                [_project_row(r, f"2022年1-{r['month']}月") for r in others], PROJECT_MONEY)
+    loudi = [r for r in rows if r["region_code"].startswith(LOUDI[:4])]
+    for month in sorted({r["month"] for r in loudi}):
+        write_table(landing / LOUDI / f"2021年1-{month}月娄底市双引擎重点产业项目进度", "gbk_title_yi",
+                    "project_progress", f"2021年1-{month}月娄底市“双引擎”重点产业项目建设进度",
+                    PROJECT_FIELDS, [_project_row(r, f"2021年1-{month}月") for r in loudi if r["month"] == month],
+                    PROJECT_MONEY)

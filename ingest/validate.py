@@ -25,6 +25,9 @@ class Parsed:
     records: list[dict] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
     periods: set[str] = field(default_factory=set)
+    # rows naming each period, errors or not: which periods a file reports
+    # (a rejected file too, for marts.submission_status)
+    period_rows: dict[str, int] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Message]:
@@ -206,6 +209,8 @@ def parse_rows(rows: list[list[str]], layout: Layout, submitter: str, parks: dic
                                         row=rownum, column=layout.columns["ytd_completed"].header,
                                         value=cell["ytd_completed"]))
         out.messages.extend(problems)
+        if period:
+            out.period_rows[period] = out.period_rows.get(period, 0) + 1
         if not any(p.severity == "error" for p in problems):
             out.records.append(rec)
             if period:

@@ -7,13 +7,13 @@ The dbt models between them are in ``dbt_assets.py``.
 
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, asset, multi_asset
 
-from ingest.ledger import EXPORTED
+from ingest.ledger import EXPORTED, REFERENCE_EXPORTS
 from ingest.pipeline import ingest_landing
 from ingest.progress import IngestProgress
 from orchestration.publish import publish
 from orchestration.resources import WarehouseResource
 
-LEDGER_TABLES = (*EXPORTED, "ref_divisions", "ref_indicators", "ref_usd_cny_rates")
+LEDGER_TABLES = (*EXPORTED, *REFERENCE_EXPORTS)
 # what must exist before anything is published: the contract's marts
 REQUIRED_MARTS = ["marts.park_share_comparison", "marts.submission_receipts"]
 

@@ -1,2 +1,2 @@
-select indicator, indicator_name
+select indicator, indicator_name, indicator_name_en
 from {{ source('ledger', 'ref_indicators') }}
