@@ -15,7 +15,9 @@ from orchestration.resources import WarehouseResource
 
 LEDGER_TABLES = (*EXPORTED, *REFERENCE_EXPORTS)
 # what must exist before anything is published: the contract's marts
-REQUIRED_MARTS = ["marts.park_share_comparison", "marts.submission_receipts"]
+REQUIRED_MARTS = ["marts.park_share_comparison", "marts.investment_progress", "marts.growth_comparison",
+                  "marts.park_rankings", "marts.region_share", "marts.submission_status",
+                  "marts.submission_receipts"]
 
 
 @multi_asset(

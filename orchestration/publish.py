@@ -60,11 +60,34 @@ def build_candidate(home: WarehouseHome, run_id: str) -> tuple[Path, dict[str, i
             target = f"{_ident(schema)}.{_ident(table)}"
             con.execute(f"create table {target} as select * from build.{target}")
             counts[f"{schema}.{table}"] = con.execute(f"select count(*) from {target}").fetchone()[0]
+        _copy_comments(con)
         con.execute("detach build")
         con.execute("checkpoint")
     finally:
         con.close()
     return candidate, counts
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _copy_comments(con: duckdb.DuckDBPyConnection) -> None:
+    """The bilingual descriptions dbt persisted (persist_docs) on the built
+    tables and columns, carried over to the published copies as COMMENTs."""
+    schemas = list(PUBLISHED_SCHEMAS)
+    marks = ", ".join("?" for _ in schemas)
+    for schema, table, comment in con.execute(f"""
+            select schema_name, table_name, comment from duckdb_tables()
+            where database_name = 'build' and schema_name in ({marks}) and coalesce(comment, '') <> ''""",
+                                              schemas).fetchall():
+        con.execute(f"comment on table {_ident(schema)}.{_ident(table)} is {_literal(comment.strip())}")
+    for schema, table, column, comment in con.execute(f"""
+            select schema_name, table_name, column_name, comment from duckdb_columns()
+            where database_name = 'build' and schema_name in ({marks}) and coalesce(comment, '') <> ''""",
+                                                      schemas).fetchall():
+        con.execute(f"comment on column {_ident(schema)}.{_ident(table)}.{_ident(column)} "
+                    f"is {_literal(comment.strip())}")
 
 
 def verify_candidate(candidate: Path, counts: dict[str, int], required: list[str]) -> None:
