@@ -4,13 +4,17 @@ and publish (working database -> ``published/warehouse.duckdb``).
 The dbt models between them are in ``dbt_assets.py``.
 """
 
+import shutil
+from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, asset, multi_asset
+from dagster_dbt import DbtCliResource
 
 from ingest.ledger import EXPORTED, REFERENCE_EXPORTS
 from ingest.pipeline import ingest_landing
 from ingest.progress import IngestProgress
-from orchestration.publish import publish
+from orchestration.project import dbt_project
+from orchestration.publish import publish, publish_docs_site
 from orchestration.resources import WarehouseResource
 
 LEDGER_TABLES = (*EXPORTED, *REFERENCE_EXPORTS)
@@ -53,11 +57,21 @@ def publish_asset_factory(mart_keys: list[AssetKey]):
         description="The file analysts open read-only: replaced atomically, and only after every "
                     "blocking check of the build passed (the dbt step fails otherwise and this never runs).",
     )
-    def published_warehouse(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    def published_warehouse(context: AssetExecutionContext, warehouse: WarehouseResource,
+                            dbt: DbtCliResource) -> MaterializeResult:
         home = warehouse.paths
         result = publish(home, context.run_id, REQUIRED_MARTS)
         context.log.info(f"published {result.path}")
-        return MaterializeResult(metadata={"path": str(result.path),
+        # the analysts' docs site, from the build just published (its catalog reads the work DB)
+        docs = dbt.cli(["docs", "generate", "--static"], raise_on_error=True)
+        docs.wait()
+        try:
+            site = publish_docs_site(home, Path(docs.target_path) / "static_index.html")
+        finally:
+            if docs.target_path != dbt_project.target_path:
+                shutil.rmtree(docs.target_path, ignore_errors=True)
+        context.log.info(f"docs site {site}")
+        return MaterializeResult(metadata={"path": str(result.path), "docs_site": str(site),
                                            **{k: v for k, v in result.tables.items() if k.startswith("marts.")}})
 
     return published_warehouse

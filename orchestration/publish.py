@@ -115,3 +115,14 @@ def publish(home: WarehouseHome, run_id: str, required: list[str]) -> PublishRes
         raise
     os.replace(candidate, home.published_db)
     return PublishResult(home.published_db, counts, dt.datetime.now().isoformat(timespec="seconds"))
+
+
+def publish_docs_site(home: WarehouseHome, static_index: Path) -> Path:
+    """Put dbt's single-file docs site (``dbt docs generate --static``: catalog and
+    manifest inlined, no server, no CDN) beside the published file, atomically."""
+    target = home.published / "docs" / "index.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name("index.html.tmp")
+    tmp.write_bytes(static_index.read_bytes())
+    os.replace(tmp, target)
+    return target

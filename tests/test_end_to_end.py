@@ -10,32 +10,7 @@ import sys
 
 import pytest
 
-from ingest.sample import write_sample
 from tests.conftest import csv_bytes, drop, make_home, query, refresh, xlsx_bytes
-
-SEED_LOUDI_2020 = {"gdp": 32.3, "industrial_value_added": 68.0, "hightech_value_added": 80.9,
-                   "import_export": 80.0, "tax": 59.6}
-SEED_PROVINCE_2020 = {"gdp": 35.0, "industrial_value_added": 69.0, "hightech_value_added": 65.0,
-                      "import_export": 72.0, "tax": 42.0}
-
-
-def test_sample_reproduces_the_seed_shares(tmp_path):
-    home = make_home(tmp_path / "wh")
-    write_sample(home.landing)
-    assert refresh(home)
-    rows = query(home, """select indicator, park_share_pct, province_park_share_pct, gap_pp, city_name
-                          from marts.park_share_comparison where city_code = '431300' and period = '2020-12'""")
-    got = {r[0]: r for r in rows}
-    for ind, share in SEED_LOUDI_2020.items():
-        assert round(got[ind][1], 1) == share
-        assert round(got[ind][2], 1) == SEED_PROVINCE_2020[ind]
-        assert got[ind][3] == pytest.approx(got[ind][1] - got[ind][2])
-        assert got[ind][4] == "娄底市"
-    # 14 cities, 5 years, 8 indicators; every sample file accepted
-    assert query(home, "select count(distinct city_code), count(distinct period) from marts.park_share_comparison") \
-        == [(14, 5)]
-    assert query(home, "select status, count(*) from marts.submission_receipts group by 1") == [("accepted", 43)]
-
 
 PROVINCE_ROWS = [["period", "region_code", "gdp", "tax"], ["2021", "430000", "4000000", "300000"]]
 

@@ -1,0 +1,187 @@
+"""The bundled sample, refreshed through the real nightly job, reproduces every
+figure the seed documents print — each checked by querying the published
+marts — and every query of docs/analysts.md runs. The same warehouse shows the
+analyst documentation (COMMENTs, the dbt docs site) and the Dagster asset
+checks of every mart."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingest.sample import write_sample
+from tests.conftest import make_home, query, refresh
+
+NOW = "2024-06-15T09:00:00"
+MARTS = ["park_share_comparison", "investment_progress", "growth_comparison", "park_rankings", "region_share",
+         "submission_status", "submission_receipts"]
+SEED_LOUDI_2020 = {"gdp": 32.3, "industrial_value_added": 68.0, "hightech_value_added": 80.9,
+                   "import_export": 80.0, "tax": 59.6}
+SEED_PROVINCE_2020 = {"gdp": 35.0, "industrial_value_added": 69.0, "hightech_value_added": 65.0,
+                      "import_export": 72.0, "tax": 42.0}
+ANALYSTS = Path(__file__).parents[1] / "docs" / "analysts.md"
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    saved = os.environ.get("PARKSTAT_NOW")
+    os.environ["PARKSTAT_NOW"] = NOW
+    home = make_home(tmp_path_factory.mktemp("sample") / "wh")
+    write_sample(home.landing)
+    assert refresh(home)
+    yield home
+    if saved is None:
+        os.environ.pop("PARKSTAT_NOW", None)
+    else:
+        os.environ["PARKSTAT_NOW"] = saved
+
+
+def test_every_sample_file_is_accepted(sample):
+    assert query(sample, "select status, count(*) from marts.submission_receipts group by 1") == [("accepted", 52)]
+    assert query(sample, "select count(distinct city_code), count(distinct period) from marts.park_share_comparison") \
+        == [(14, 5)]
+
+
+def test_loudi_2020_park_shares_beside_the_province(sample):
+    rows = query(sample, """select indicator, park_share_pct, province_park_share_pct, gap_pp, city_name
+                            from marts.park_share_comparison where city_code = '431300' and period = '2020-12'""")
+    got = {r[0]: r for r in rows}
+    for ind, share in SEED_LOUDI_2020.items():
+        assert round(got[ind][1], 1) == share
+        assert round(got[ind][2], 1) == SEED_PROVINCE_2020[ind]
+        assert got[ind][3] == pytest.approx(got[ind][1] - got[ind][2])
+        assert got[ind][4] == "娄底市"
+
+
+def test_qiyang_2022_jan_apr_key_projects_53_93_yi_is_33_7_pct_of_160_yi(sample):
+    [(name, level, parent, plan, done, pct, elapsed, gap)] = query(sample, """
+        select region_name, region_level, parent_code, annual_plan, ytd_completed, completion_pct,
+               time_elapsed_pct, pace_gap_pp
+        from marts.investment_progress where region_code = '431181' and period = '2022-04'""")
+    assert (name, level, parent) == ("祁阳市", "county", "431100")
+    assert round(done / 10000, 2) == 53.93 and round(plan / 10000, 2) == 160.0
+    assert round(pct, 1) == 33.7
+    assert elapsed == pytest.approx(100 * 4 / 12) and gap == pytest.approx(pct - elapsed)
+
+
+def test_loudi_2021_jan_jun_shuangyinqing_69_73_yi_is_96_9_pct(sample):
+    [(done, pct, level)] = query(sample, """select ytd_completed, completion_pct, region_level
+                                            from marts.investment_progress
+                                            where region_code = '431300' and period = '2021-06'""")
+    assert level == "city" and round(done / 10000, 2) == 69.73 and round(pct, 1) == 96.9
+    ranks = query(sample, """select rank_in_parent, completion_pct from marts.investment_progress
+                             where parent_code = '431300' and period = '2021-06' order by rank_in_parent""")
+    assert [r[0] for r in ranks] == list(range(1, len(ranks) + 1)) and len(ranks) == 5
+    assert [r[1] for r in ranks] == sorted((r[1] for r in ranks), reverse=True)
+
+
+def test_loudi_2021_parks_profit_growth_26_5_pct_11_4_points_above_the_city(sample):
+    [(park, city, gap)] = query(sample, """select park_growth_pct, city_growth_pct, growth_gap_pp
+                                           from marts.park_share_comparison
+                                           where city_code = '431300' and period = '2021-12' and indicator = 'profit'""")
+    assert round(park, 1) == 26.5 and round(gap, 1) == 11.4 and round(city, 1) == 15.1
+    # the city's growth is the same figure growth_comparison gives the city against the province
+    [(g,)] = query(sample, """select growth_pct from marts.growth_comparison where entity_type = 'region'
+                              and entity_code = '431300' and period = '2021-12' and indicator = 'profit'""")
+    assert g == pytest.approx(city)
+
+
+def test_hengyang_2021_parks_fixed_asset_investment_904_6_yi_is_47_pct(sample):
+    [(v, pct)] = query(sample, """select park_value, park_share_pct from marts.park_share_comparison
+                                  where city_code = '430400' and period = '2021-12'
+                                    and indicator = 'fixed_asset_investment'""")
+    assert round(v / 10000, 1) == 904.6 and round(pct, 1) == 47.0
+
+
+def test_hengyang_2021_county_domain_63_6_pct_six_counties_over_300_yi_two_over_400(sample):
+    [(share, n)] = query(sample, """select share_pct, regions_summed from marts.region_share
+                                    where scope = 'county_domain' and region_code = '430400'
+                                      and period = '2021-12' and indicator = 'gdp'""")
+    assert round(share, 1) == 63.6 and n == 7
+    values = [v for (v,) in query(sample, """
+        select s.value from marts.region_share s join core.dim_region r using (region_code)
+        where s.scope = 'region' and s.city_code = '430400' and s.period = '2021-12' and s.indicator = 'gdp'
+          and r.is_county_domain""")]
+    assert sum(v > 3_000_000 for v in values) == 6 and sum(v > 4_000_000 for v in values) == 2
+    # districts and the statistical unit are outside the domain but still have their own rows
+    assert query(sample, """select count(*) from marts.region_share where scope = 'region' and city_code = '430400'
+                            and period = '2021-12' and indicator = 'gdp'""")[0][0] > 7
+
+
+def test_rankings_are_ten_strong_and_ten_fast_per_indicator(sample):
+    rows = query(sample, """select indicator, count(*) filter (where is_top10_scale),
+                                   count(*) filter (where is_top10_growth), min(scale_rank), count(*)
+                            from marts.park_rankings where period = '2022-12' group by 1""")
+    assert len(rows) == 8 and all(r[1] == 10 and r[2] == 10 and r[3] == 1 and r[4] == 144 for r in rows)
+    top = query(sample, """select value from marts.park_rankings where period = '2022-12' and indicator = 'tax'
+                           order by scale_rank limit 11""")
+    assert [v for (v,) in top] == sorted((v for (v,) in top), reverse=True)
+
+
+def test_who_has_not_reported(sample):
+    status = dict(((p, s, k), (st, late)) for p, s, k, st, late in query(sample, """
+        select period, submitter_code, report_kind, status, is_late from marts.submission_status"""))
+    assert status[("2022-04", "431100", "project_progress")] == ("accepted", False)
+    assert status[("2022-05", "431100", "project_progress")] == ("missing", True)
+    assert status[("2021-06", "431300", "project_progress")] == ("accepted", False)
+    assert status[("2023-12", "430000", "region_indicators")] == ("accepted", False)
+    assert status[("2022-04", "431181", "project_progress")] == ("accepted", False)  # received, not expected
+    # nothing is expected for a month that has not ended: the calendar stops at May 2024
+    assert max(p for p, _, k in status if k == "project_progress") == "2024-05"
+
+
+def sql_blocks() -> list[str]:
+    return re.findall(r"```sql\n(.*?)```", ANALYSTS.read_text(encoding="utf-8"), flags=re.S)
+
+
+def test_the_analyst_guide_has_a_query_for_each_question():
+    assert len(sql_blocks()) >= 12
+
+
+@pytest.mark.parametrize("i", range(len(sql_blocks())))
+def test_every_query_of_the_analyst_guide_runs_and_answers(sample, i):
+    rows = query(sample, sql_blocks()[i])
+    assert rows, sql_blocks()[i]
+
+
+def test_every_published_table_and_column_is_described_in_chinese_and_english(sample):
+    con = duckdb.connect(str(sample.published_db), read_only=True)
+    try:
+        tables = con.execute("""select schema_name || '.' || table_name, comment from duckdb_tables()
+                                where schema_name in ('marts', 'core')""").fetchall()
+        cols = con.execute("""select table_name || '.' || column_name, comment from duckdb_columns()
+                              where schema_name = 'marts'""").fetchall()
+    finally:
+        con.close()
+    assert {t for t, _ in tables} >= {f"marts.{m}" for m in MARTS}
+    undocumented = [t for t, c in tables + cols
+                    if not c or "/" not in c or not re.search(r"[\u4e00-\u9fff]", c) or not re.search(r"[a-z]", c)]
+    assert undocumented == []
+
+
+def test_the_docs_site_is_published_and_works_offline(sample):
+    site = sample.published / "docs" / "index.html"
+    html = site.read_text(encoding="utf-8")
+    assert "investment_progress" in html and "county_domain" in html
+    assert not re.search(r"<(script|link)[^>]+(src|href)=[\"']https?://", html)
+
+
+def test_dagster_recorded_passing_checks_on_every_mart(sample):
+    from dagster import DagsterEventType, DagsterInstance
+
+    os.environ["DAGSTER_HOME"] = str(sample.dagster_home)
+    with DagsterInstance.get() as instance:
+        run = instance.get_runs(limit=1)[0]
+        evals = [e.dagster_event.event_specific_data for e in
+                 instance.all_logs(run.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION)]
+    by_mart: dict[str, list[bool]] = {}
+    for ev in evals:
+        if ev.asset_key.path[0] == "marts":
+            by_mart.setdefault(ev.asset_key.path[1], []).append(ev.passed)
+    assert set(MARTS) <= set(by_mart)
+    assert all(all(v) for v in by_mart.values()), by_mart
+    assert all(len(by_mart[m]) >= 3 for m in MARTS)
