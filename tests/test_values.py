@@ -57,3 +57,23 @@ def test_money_units_and_usd():
         money_to_wan(10, "亿美元", 1999, True)
     with pytest.raises(ValueProblem, match="unknown unit '万欧元'"):
         money_to_wan(10, "万欧元", 2020, True)
+
+
+def test_indicator_names_cover_exactly_the_contract_indicators():
+    from ingest import reference
+
+    names = {r["indicator"] for r in reference.read_csv("indicators.csv")}
+    assert names == set(reference.INDICATORS)
+    assert set(reference.INDICATORS) == {f.name for f in reference.kinds()["region_indicators"]
+                                         if f.required == "indicator"}
+
+
+def test_the_reporting_calendar_expands_its_months():
+    from ingest import reference
+
+    cal = reference.reporting_calendar()
+    monthly = [r["period_month"] for r in cal if r["report_kind"] == "project_progress"]
+    assert monthly == list(range(2, 13))
+    assert reference._months("3,6,9,12") == [3, 6, 9, 12]
+    with pytest.raises(ValueError, match="bad months '13'"):
+        reference._months("13")
