@@ -100,11 +100,17 @@ def _missing(kind: str, cols: dict[str, Column]) -> list[str]:
     return missing
 
 
+def _is_title(row: list[str]) -> bool:
+    """A title or unit line (one cell, in the first column: "2022年…进度表（第1页）",
+    "单位：万元"), never the upper row of a two-row header."""
+    return [i for i, c in enumerate(row) if c.strip()] in ([], [0])
+
+
 def _options(rows: list[list[str]], r: int, best_partial: list) -> list[tuple]:
     """Every complete reading of row ``r`` as the header (alone, or as the lower
     row under ``r - 1``): (columns found, kind, columns, duplicates, two-row)."""
     options = []
-    for upper in ([rows[r - 1]] if r > 0 else []) + [None]:
+    for upper in ([rows[r - 1]] if r > 0 and not _is_title(rows[r - 1]) else []) + [None]:
         cands = _candidates(upper, rows[r])
         if not cands:
             continue

@@ -162,6 +162,13 @@ def test_a_merged_cell_unit_beats_the_unit_line(home):
         ("gdp", 12500.0), ("import_export", 5000.0), ("tax", 100.0)]
 
 
+def test_a_title_right_above_the_header_is_not_a_merged_header_row(home):
+    # found by the random shapes below: the title's "（第1页）" was read as the unit of the cells under it
+    take(home, "431300", "t.xlsx", xlsx_bytes([["2018年园区主要经济指标（第1页）"], ["period", "park_code", "gdp"],
+                                               ["2018-01", "431300-ETDZ", 5]]))
+    assert ledger_rows(home, "select value_wan from indicator_values") == [(5.0,)]
+
+
 # -- files nobody wrote by hand: random combinations of the contract's shapes -----------
 
 HEADERS = {
@@ -272,7 +279,7 @@ def render(sub: dict) -> tuple[str, bytes, dict]:
     return "report.csv", csv_bytes(rows, enc), expected
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(sub=submissions())
 def test_files_in_random_contract_shapes_are_taken_in_with_the_right_wan(sub):
     name, data, expected = render(sub)
