@@ -4,6 +4,8 @@ and publish (working database -> ``published/warehouse.duckdb``).
 The dbt models between them are in ``dbt_assets.py``.
 """
 
+import hashlib
+import os
 import shutil
 from pathlib import Path
 
@@ -49,6 +51,29 @@ def ingest_landing_asset(context: AssetExecutionContext, warehouse: WarehouseRes
         yield MaterializeResult(asset_key=AssetKey(["ledger", t]), metadata=meta if t == "files" else None)
 
 
+def docs_site(dbt: DbtCliResource) -> Path:
+    """The dbt docs site as one offline HTML file (``dbt docs generate --static``).
+    It depends on the dbt project only (descriptions, lineage, column types; no
+    data, no row counts), so it is generated once per version of the project's
+    manifest and kept under the project's target folder."""
+    manifest = Path(dbt_project.manifest_path)
+    key = hashlib.sha256(manifest.read_bytes()).hexdigest()[:16] if manifest.exists() else "unparsed"
+    cached = Path(dbt_project.project_dir) / dbt_project.target_path / "docs_site" / f"{key}.html"
+    if cached.exists():
+        return cached
+    docs = dbt.cli(["docs", "generate", "--static"], raise_on_error=True)
+    docs.wait()
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes((Path(docs.target_path) / "static_index.html").read_bytes())
+        os.replace(tmp, cached)
+    finally:
+        if docs.target_path != dbt_project.target_path:
+            shutil.rmtree(docs.target_path, ignore_errors=True)
+    return cached
+
+
 def publish_asset_factory(mart_keys: list[AssetKey]):
     @asset(
         key=AssetKey(["published", "warehouse"]),
@@ -62,14 +87,7 @@ def publish_asset_factory(mart_keys: list[AssetKey]):
         home = warehouse.paths
         result = publish(home, context.run_id, REQUIRED_MARTS)
         context.log.info(f"published {result.path}")
-        # the analysts' docs site, from the build just published (its catalog reads the work DB)
-        docs = dbt.cli(["docs", "generate", "--static"], raise_on_error=True)
-        docs.wait()
-        try:
-            site = publish_docs_site(home, Path(docs.target_path) / "static_index.html")
-        finally:
-            if docs.target_path != dbt_project.target_path:
-                shutil.rmtree(docs.target_path, ignore_errors=True)
+        site = publish_docs_site(home, docs_site(dbt))
         context.log.info(f"docs site {site}")
         return MaterializeResult(metadata={"path": str(result.path), "docs_site": str(site),
                                            **{k: v for k, v in result.tables.items() if k.startswith("marts.")}})
