@@ -187,6 +187,16 @@ def test_dagster_dev_loads_the_graph_and_shows_the_cli_runs(unseen):
                          "core/fct_indicator_values", "published/warehouse"} <= keys
         runs = gql("{ runsOrError { ... on Runs { results { status } } } }")["runsOrError"]["results"]
         assert "SUCCESS" in {r["status"] for r in runs}
+        # each mart with its checks, as the UI's asset page shows them: all passed on the last run
+        nodes = gql("""{ assetNodes { assetKey { path } assetChecksOrError { ... on AssetChecks {
+                        checks { name executionForLatestMaterialization { status } } } } } }""")["assetNodes"]
+        checks = {"/".join(n["assetKey"]["path"]): {c["name"]: (c["executionForLatestMaterialization"] or {}).get("status")
+                                                    for c in n["assetChecksOrError"].get("checks", [])}
+                  for n in nodes if n["assetKey"]["path"][0] == "marts"}
+        for mart in ("park_share_comparison", "investment_progress", "growth_comparison", "park_rankings",
+                     "region_share", "submission_status", "submission_receipts"):
+            statuses = checks[f"marts/{mart}"]
+            assert len(statuses) >= 3 and set(statuses.values()) == {"SUCCEEDED"}, (mart, statuses)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
