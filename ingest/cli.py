@@ -37,7 +37,14 @@ def run_refresh(home: WarehouseHome) -> bool:
     with DagsterInstance.get() as instance:
         result = job.execute_in_process(instance=instance, raise_on_error=False)
         if not result.success:
+            from orchestration.sensors import write_alert
+
             failed = [e.step_key for e in result.all_events if e.is_step_failure]
+            errors = [e.step_failure_data.error.message for e in result.all_events
+                      if e.is_step_failure and e.step_failure_data and e.step_failure_data.error]
+            alert = write_alert(home, job="nightly_refresh", run_id=result.run_id, error="\n".join(errors),
+                                failed_steps=failed)
+            typer.echo(f"alert written: {alert}", err=True)
             typer.echo(f"refresh FAILED (run {result.run_id}); failed steps: {', '.join(failed) or '?'}; "
                        f"the previous publish is unchanged.", err=True)
             for e in result.all_events:
@@ -135,6 +142,40 @@ def as_of(moment: str = typer.Argument(..., help="A date (2024-03-01, meaning it
         table.add_row(*["" if rec[c] is None else f"{rec[c]:,.2f}" if isinstance(rec[c], float) else str(rec[c])
                         for c in shown])
     Console().print(table)
+
+
+@app.command()
+def rollback(to: Optional[str] = typer.Option(None, "--to", help="A publish id (see `parkstat status`); "
+                                              "default: the publish before the one served now."),
+             home: Optional[Path] = HomeOption) -> None:
+    """Serve an earlier publish again (the file, its Parquet, XLSX, report and docs).
+    Holds until the next refresh publishes."""
+    from orchestration.publish import PublishError, rollback as do_rollback
+
+    h = _home(home)
+    try:
+        entry = do_rollback(h, to)
+    except PublishError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1)
+    typer.echo(f"now serving publish {entry['id']} (run {entry['run_id']}, published {entry['published_at']}); "
+               f"the next refresh publishes anew.")
+
+
+@app.command()
+def status(home: Optional[Path] = HomeOption,
+           json_out: bool = typer.Option(False, "--json", help="Print JSON instead of tables.")) -> None:
+    """Last runs and their checks, what was published when, and who is late."""
+    import json
+
+    from orchestration.status import collect, render
+
+    h = _home(home)
+    info = collect(h)
+    if json_out:
+        typer.echo(json.dumps(info, ensure_ascii=False, indent=1, default=str))
+    else:
+        render(info)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -139,6 +139,20 @@ class Ledger:
                                [sha, submitter]).fetchone()
         return row[0] if row else None
 
+    def receipt(self, file_id: int):
+        """The receipt of a recorded file, rebuilt from the ledger."""
+        from ingest.receipts import Receipt
+
+        row = self.con.execute("""select sha256, submitter_code, file_name, received_at, report_kind, status, row_count
+                                  from files where file_id = ?""", [file_id]).fetchone()
+        if row is None:
+            return None
+        msgs = [Message(*m) for m in self.con.execute(
+            """select severity, code, reason_zh, reason_en, row_number, column_name, value from messages
+               where file_id = ? order by seq""", [file_id]).fetchall()]
+        sha, sub, name, received, kind, status, rows = row
+        return Receipt(sha, sub, name, received.isoformat(sep=" "), kind, status, rows, msgs, file_id)
+
     def parks(self) -> dict[str, str]:
         """park_code -> region_code, the latest registration of each park."""
         rows = self.con.execute("""

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from ingest.failpoints import failpoint
 from ingest.layout import Layout, find_layout
 from ingest.ledger import Ledger
 from ingest.messages import Message, error
@@ -156,10 +157,13 @@ def ingest_landing(home: WarehouseHome, progress: Progress | None = None) -> Ing
             if progress:
                 progress(summary.receipts[-1], len(summary.receipts), total)
         for arr in repeats:
-            summary.receipts.append(_finish(home, ledger, arr, status="duplicate",
-                                            duplicate_of=ledger.processed_sha(arr.sha, arr.submitter), parsed=Parsed(None)))
+            first = ledger.processed_sha(arr.sha, arr.submitter)
+            _ensure_receipt(home, ledger, first)  # a kill may have come between record and receipt
+            summary.receipts.append(_finish(home, ledger, arr, status="duplicate", duplicate_of=first,
+                                            parsed=Parsed(None)))
             if progress:
                 progress(summary.receipts[-1], len(summary.receipts), total)
+        failpoint("ingest.before_export")
         ledger.export(home.staged, now_local())
     finally:
         ledger.close()
@@ -185,6 +189,16 @@ def check_file(home: WarehouseHome, path: Path, submitter: str) -> Receipt:
         ledger.close()
     return Receipt(arr.sha, submitter, arr.name, now_local().isoformat(sep=" "), parsed.kind, status,
                    len(parsed.records) if status.startswith("accepted") else 0, parsed.messages, preview=True)
+
+
+def _ensure_receipt(home: WarehouseHome, ledger: Ledger, file_id: int | None) -> None:
+    """Write the receipt of an earlier file again if it is missing (the process
+    was killed after the file was recorded and before its receipt was written)."""
+    if file_id is None:
+        return
+    receipt = ledger.receipt(file_id)
+    if receipt is not None and not receipt.path(home.receipts).exists():
+        receipt.write(home.receipts)
 
 
 def _duplicate_message(first: int | None) -> Message:
@@ -225,6 +239,7 @@ def _finish(home: WarehouseHome, ledger: Ledger, arr: Arrival, *, status: str,
         kind=parsed.kind, status=status, duplicate_of=duplicate_of, records=parsed.records, messages=messages,
         period_rows=parsed.period_rows, encoding=arr.grid.encoding if arr.grid else None,
         sheet=arr.grid.sheet if arr.grid else None, archive_path=str(arr.archived.relative_to(home.root)))
+    failpoint("ingest.after_record")
     receipt = Receipt(arr.sha, arr.submitter, arr.name, received.isoformat(sep=" "), parsed.kind, status,
                       len(parsed.records) if status.startswith("accepted") else 0, messages, file_id)
     receipt.write(home.receipts)

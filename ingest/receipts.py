@@ -71,12 +71,18 @@ class Receipt:
                 "status": self.status, "row_count": self.row_count, "error_count": self.error_count,
                 "warning_count": self.warning_count, "messages": [m.as_dict() for m in self.messages]}
 
-    def write(self, receipts_dir: Path) -> Path:
-        """Write the .txt and .json receipt; the folder name is checked, never taken from a file."""
+    def path(self, receipts_dir: Path) -> Path:
+        """Where the .txt receipt goes; the folder name is checked, never taken from a file."""
         folder = receipts_dir / (self.submitter_code if _SAFE.match(self.submitter_code) else "_unknown")
-        folder.mkdir(parents=True, exist_ok=True)
         stem = re.sub(r"[^0-9T]", "", self.received_at)[:15] + "_" + self.file_sha256[:12]
-        txt = folder / f"{stem}.txt"
+        return folder / f"{stem}.txt"
+
+    def write(self, receipts_dir: Path) -> Path:
+        """Write the .txt and .json receipt."""
+        txt = self.path(receipts_dir)
+        folder = txt.parent
+        folder.mkdir(parents=True, exist_ok=True)
+        stem = txt.stem
         for path, body in ((txt, self.text()),
                            (folder / f"{stem}.json", json.dumps(self.as_json(), ensure_ascii=False, indent=2))):
             tmp = path.with_name(path.name + ".tmp")

@@ -9,6 +9,10 @@
     staged/                     Parquet snapshots of the ledger: dbt's sources
     work/build.duckdb           dbt's working database (pipeline only)
     published/warehouse.duckdb  the one file analysts open, read-only
+    published/current/          the served publish's outputs: marts/*.parquet,
+                                parkstat.xlsx, report.html, docs/index.html
+    published/history/<id>/     the last N publishes (PARKSTAT_KEEP_PUBLISHES), for rollback
+    alerts/                     a JSON file per failed run (the run-failure sensor)
     dagster/                    the Dagster instance (runs, schedules, sensors)
 """
 
@@ -70,12 +74,25 @@ class WarehouseHome:
         return self.published / "warehouse.duckdb"
 
     @property
+    def published_history(self) -> Path:
+        return self.published / "history"
+
+    @property
+    def current(self) -> Path:
+        """The served publish's outputs (Parquet, XLSX, HTML report, docs site)."""
+        return self.published / "current"
+
+    @property
+    def alerts(self) -> Path:
+        return self.root / "alerts"
+
+    @property
     def dagster_home(self) -> Path:
         return self.root / "dagster"
 
     def ensure(self) -> "WarehouseHome":
         for p in (self.landing, self.archive, self.receipts, self.ledger.parent, self.staged,
-                  self.work_db.parent, self.published, self.dagster_home):
+                  self.work_db.parent, self.published, self.published_history, self.dagster_home):
             p.mkdir(parents=True, exist_ok=True)
         cfg = self.dagster_home / "dagster.yaml"
         if not cfg.exists():

@@ -16,7 +16,7 @@ from ingest.ledger import EXPORTED, REFERENCE_EXPORTS
 from ingest.pipeline import ingest_landing
 from ingest.progress import IngestProgress
 from orchestration.project import dbt_project
-from orchestration.publish import publish, publish_docs_site
+from orchestration.publish import publish
 from orchestration.resources import WarehouseResource
 
 LEDGER_TABLES = (*EXPORTED, *REFERENCE_EXPORTS)
@@ -85,11 +85,10 @@ def publish_asset_factory(mart_keys: list[AssetKey]):
     def published_warehouse(context: AssetExecutionContext, warehouse: WarehouseResource,
                             dbt: DbtCliResource) -> MaterializeResult:
         home = warehouse.paths
-        result = publish(home, context.run_id, REQUIRED_MARTS)
-        context.log.info(f"published {result.path}")
-        site = publish_docs_site(home, docs_site(dbt))
-        context.log.info(f"docs site {site}")
-        return MaterializeResult(metadata={"path": str(result.path), "docs_site": str(site),
+        result = publish(home, context.run_id, REQUIRED_MARTS, docs_site=docs_site(dbt))
+        context.log.info(f"published {result.path} (publish {result.publish_id}; outputs in {home.current})")
+        return MaterializeResult(metadata={"path": str(result.path), "publish_id": result.publish_id,
+                                           "outputs": str(home.current),
                                            **{k: v for k, v in result.tables.items() if k.startswith("marts.")}})
 
     return published_warehouse

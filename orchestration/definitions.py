@@ -15,7 +15,7 @@ from orchestration.dbt_assets import dbt_models
 from orchestration.jobs import nightly_refresh
 from orchestration.resources import build_resources
 from orchestration.schedules import nightly_schedule
-from orchestration.sensors import build_landing_sensor
+from orchestration.sensors import build_landing_sensor, build_run_failure_sensor
 
 
 def build_defs(home: WarehouseHome | None = None) -> Definitions:
@@ -26,7 +26,7 @@ def build_defs(home: WarehouseHome | None = None) -> Definitions:
         asset_checks=[published_file_serves_marts, no_internal_ingest_errors],
         jobs=[nightly_refresh],
         schedules=[nightly_schedule],
-        sensors=[build_landing_sensor(home)],
+        sensors=[build_landing_sensor(home), build_run_failure_sensor(home)],
         resources=build_resources(home),
     )
 

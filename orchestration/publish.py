@@ -12,12 +12,15 @@ their snapshot; new connections see the new one. Only tables are published
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
+from ingest.failpoints import failpoint
 from ingest.settings import WarehouseHome
 
 PUBLISHED_SCHEMAS = ("marts", "core")
@@ -36,6 +39,7 @@ class PublishResult:
     path: Path
     tables: dict[str, int]  # schema.table -> rows
     published_at: str
+    publish_id: str = ""
 
 
 def _ident(name: str) -> str:
@@ -106,23 +110,129 @@ def verify_candidate(candidate: Path, counts: dict[str, int], required: list[str
         con.close()
 
 
-def publish(home: WarehouseHome, run_id: str, required: list[str]) -> PublishResult:
+def keep_publishes() -> int:
+    """How many publishes ``published/history/`` keeps (PARKSTAT_KEEP_PUBLISHES, default 7)."""
+    try:
+        return max(1, int(os.environ.get("PARKSTAT_KEEP_PUBLISHES", "7")))
+    except ValueError:
+        return 7
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    """A hard link (the published files are never written after they are made),
+    or a copy where the file system has none."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copyfile(src, dst)
+
+
+def clean_leftovers(home: WarehouseHome, run_id: str) -> list[Path]:
+    """What a killed publish left: candidate files and unfinished history entries."""
+    gone = []
+    for p in list(home.published.glob(".candidate-*")) + list(home.published.glob(".rollback-*")):
+        if run_id not in p.name:
+            p.unlink(missing_ok=True)
+            gone.append(p)
+    for p in home.published_history.glob("*.partial"):
+        shutil.rmtree(p, ignore_errors=True)
+        gone.append(p)
+    return gone
+
+
+def list_publishes(home: WarehouseHome) -> list[dict]:
+    """Every complete publish kept, oldest first, with its publish.json."""
+    out = []
+    for d in sorted(home.published_history.iterdir()) if home.published_history.exists() else []:
+        meta = d / "publish.json"
+        if d.is_dir() and not d.name.endswith(".partial") and meta.exists():
+            out.append({**json.loads(meta.read_text(encoding="utf-8")), "id": d.name, "path": str(d)})
+    return out
+
+
+def current_publish(home: WarehouseHome) -> str | None:
+    link = home.published / "current"
+    return os.readlink(link).split("/")[-1] if link.is_symlink() else None
+
+
+def _point_current(home: WarehouseHome, publish_id: str) -> None:
+    """``published/current`` -> ``history/<id>``, swapped atomically."""
+    tmp = home.published / f".current-{publish_id}"
+    tmp.unlink(missing_ok=True)
+    os.symlink(f"history/{publish_id}", tmp)
+    os.replace(tmp, home.published / "current")
+
+
+def _prune(home: WarehouseHome, keep: int) -> None:
+    current = current_publish(home)
+    kept = list_publishes(home)
+    for entry in kept[:-keep] if len(kept) > keep else []:
+        if entry["id"] != current:
+            shutil.rmtree(entry["path"], ignore_errors=True)
+
+
+def publish(home: WarehouseHome, run_id: str, required: list[str], docs_site: Path | None = None,
+            keep: int | None = None) -> PublishResult:
+    """Build, verify and serve a new publish. Until the final ``os.replace`` the
+    served file is untouched; a kill anywhere leaves at most leftovers that the
+    next publish removes."""
+    from orchestration.outputs import write_parquet, write_workbook
+    from orchestration.report import write_report
+
+    clean_leftovers(home, run_id)
     candidate, counts = build_candidate(home, run_id)
     try:
         verify_candidate(candidate, counts, required)
     except Exception:
         candidate.unlink(missing_ok=True)
         raise
+    now = dt.datetime.now()
+    publish_id = f"{now:%Y%m%dT%H%M%S}-{run_id[:8]}"
+    staging = home.published_history / f"{publish_id}.partial"
+    staging.mkdir(parents=True)
+    con = duckdb.connect(str(candidate), read_only=True, config=NO_EXTENSIONS)
+    try:
+        write_parquet(con, staging / "marts")
+        sheets = write_workbook(con, staging / "parkstat.xlsx")
+        write_report(con, staging / "report.html", publish_id)
+    finally:
+        con.close()
+    if docs_site is not None:
+        (staging / "docs").mkdir()
+        shutil.copyfile(docs_site, staging / "docs" / "index.html")
+    _link_or_copy(candidate, staging / "warehouse.duckdb")
+    (staging / "publish.json").write_text(json.dumps(
+        {"run_id": run_id, "published_at": now.isoformat(timespec="seconds"), "tables": counts,
+         "sheets": sheets}, ensure_ascii=False, indent=1), encoding="utf-8")
+    failpoint("publish.before_history")
+    os.rename(staging, home.published_history / publish_id)
+    failpoint("publish.before_replace")
     os.replace(candidate, home.published_db)
-    return PublishResult(home.published_db, counts, dt.datetime.now().isoformat(timespec="seconds"))
+    _point_current(home, publish_id)
+    failpoint("publish.after_replace")
+    _prune(home, keep or keep_publishes())
+    return PublishResult(home.published_db, counts, now.isoformat(timespec="seconds"), publish_id)
 
 
-def publish_docs_site(home: WarehouseHome, static_index: Path) -> Path:
-    """Put dbt's single-file docs site (``dbt docs generate --static``: catalog and
-    manifest inlined, no server, no CDN) beside the published file, atomically."""
-    target = home.published / "docs" / "index.html"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name("index.html.tmp")
-    tmp.write_bytes(static_index.read_bytes())
-    os.replace(tmp, target)
-    return target
+def rollback(home: WarehouseHome, to: str | None = None) -> dict:
+    """Serve an earlier publish again: ``to`` (a publish id), or the one before
+    the publish served now. Returns the publish now served."""
+    kept = list_publishes(home)
+    ids = [e["id"] for e in kept]
+    if to is None:
+        cur = current_publish(home)
+        if cur not in ids or ids.index(cur) == 0:
+            raise PublishError("没有更早的发布可回滚 / there is no earlier publish to roll back to"
+                               + (f" (kept: {', '.join(ids)})" if ids else ""))
+        to = ids[ids.index(cur) - 1]
+    if to not in ids:
+        raise PublishError(f"找不到发布 {to} / no publish {to!r} is kept (kept: {', '.join(ids) or 'none'})")
+    entry = kept[ids.index(to)]
+    tmp = home.published / f".rollback-{to}.duckdb"
+    tmp.unlink(missing_ok=True)
+    _link_or_copy(Path(entry["path"]) / "warehouse.duckdb", tmp)
+    os.replace(tmp, home.published_db)
+    _point_current(home, to)
+    with open(home.published / "rollbacks.log", "a", encoding="utf-8") as fh:
+        fh.write(f"{dt.datetime.now().isoformat(timespec='seconds')} rolled back to {to}\n")
+    return entry

@@ -164,7 +164,7 @@ def test_every_published_table_and_column_is_described_in_chinese_and_english(sa
 
 
 def test_the_docs_site_is_published_and_works_offline(sample):
-    site = sample.published / "docs" / "index.html"
+    site = sample.current / "docs" / "index.html"
     html = site.read_text(encoding="utf-8")
     assert "investment_progress" in html and "county_domain" in html
     assert not re.search(r"<(script|link)[^>]+(src|href)=[\"']https?://", html)

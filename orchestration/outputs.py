@@ -1,0 +1,126 @@
+"""What each publish hands out besides the DuckDB file (plain functions; the
+publish asset calls them): every mart as Parquet, and one XLSX workbook with a
+sheet per mart under Chinese headers, numbers as numbers, and text that looks
+like a formula stored as text so no spreadsheet ever evaluates it.
+
+Everything is read from the verified candidate file, read-only, before it is
+served, so the outputs and the served file always come from one build.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+
+NO_EXTENSIONS = {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
+# sheet names (Excel allows 31 characters) of the marts, in reading order
+MART_SHEETS = {
+    "park_share_comparison": "园区占比对比",
+    "investment_progress": "重点项目投资进度",
+    "growth_comparison": "同比增速对比",
+    "park_rankings": "园区十强十快",
+    "region_share": "县市区及县域占比",
+    "submission_status": "报送情况",
+    "submission_receipts": "报送回执",
+    "submission_messages": "回执明细",
+}
+EXCEL_MAX_ROWS = 1_048_575  # below the header row
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def zh_header(comment: str | None, column: str) -> str:
+    """The Chinese part of a bilingual description ("统计期（YYYY-MM…）/ period…"),
+    without long parenthetical notes: "统计期". Falls back to the column name."""
+    if not comment:
+        return column
+    for m in re.finditer(r"\s*/\s", comment):
+        head = comment[:m.start()]
+        if head.count("（") == head.count("）") and head.count("(") == head.count(")"):
+            break
+    else:
+        return column
+    head = re.sub(r"（[^（）]{5,}）", "", head).strip()
+    return head or column
+
+
+def mart_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
+    """(column, Chinese header) of a marts table, in table order."""
+    rows = con.execute("""select column_name, comment from duckdb_columns()
+                          where schema_name = 'marts' and table_name = ? order by column_index""",
+                       [table]).fetchall()
+    return [(c, zh_header(comment, c)) for c, comment in rows]
+
+
+def write_parquet(con: duckdb.DuckDBPyConnection, out_dir: Path) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for (table,) in con.execute("""select table_name from duckdb_tables() where schema_name = 'marts'
+                                   order by table_name""").fetchall():
+        path = out_dir / f"{table}.parquet"
+        con.execute(f"copy (select * from marts.\"{table}\") to '{path}' (format parquet)")
+        written.append(path)
+    return written
+
+
+def _cell_value(v):
+    if isinstance(v, str) and v.startswith(_FORMULA_START):
+        return v, "s"  # kept verbatim, typed as text: never a formula
+    return v, None
+
+
+def write_workbook(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, int]:
+    """One sheet per mart; returns rows written per sheet."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    present = {t for (t,) in con.execute("select table_name from duckdb_tables() where schema_name = 'marts'")
+               .fetchall()}
+    wb = Workbook(write_only=True)
+    written: dict[str, int] = {}
+    for table, sheet_name in MART_SHEETS.items():
+        if table not in present:
+            continue
+        ws = wb.create_sheet(sheet_name)
+        cols = mart_columns(con, table)
+        bold = Font(bold=True)
+        header = []
+        for _, zh in cols:
+            cell = WriteOnlyCell(ws, value=zh)
+            cell.font = bold
+            header.append(cell)
+        ws.append(header)
+        ws.freeze_panes = "A2"
+        cur = con.execute(f"select {', '.join(chr(34) + c + chr(34) for c, _ in cols)} from marts.\"{table}\" "
+                          f"order by all")
+        n = 0
+        while n < EXCEL_MAX_ROWS:
+            batch = cur.fetchmany(min(10_000, EXCEL_MAX_ROWS - n))
+            if not batch:
+                break
+            for row in batch:
+                out = []
+                for v in row:
+                    value, kind = _cell_value(v)
+                    if kind:
+                        cell = WriteOnlyCell(ws, value=value)
+                        cell.data_type = kind
+                        out.append(cell)
+                    else:
+                        out.append(value)
+                ws.append(out)
+            n += len(batch)
+        written[sheet_name] = n
+    readme = wb.create_sheet("说明")
+    for line in ("parkstat 发布数据 / parkstat publish",
+                 "金额单位：万元；比重、增速为百分数；差距为百分点。/ Money in 万元; shares and growth in percent; "
+                 "gaps in percentage points.",
+                 "以“=、+、-、@”开头的单元格按文本保存，不作公式计算。/ Cells starting with =, +, -, @ are stored as "
+                 "text, never as formulas."):
+        readme.append([line])
+    tmp = path.with_name(path.name + ".tmp")
+    wb.save(tmp)
+    tmp.replace(path)
+    return written
