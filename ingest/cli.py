@@ -43,7 +43,7 @@ def run_refresh(home: WarehouseHome) -> bool:
             errors = [e.step_failure_data.error.message for e in result.all_events
                       if e.is_step_failure and e.step_failure_data and e.step_failure_data.error]
             alert = write_alert(home, job="nightly_refresh", run_id=result.run_id, error="\n".join(errors),
-                                failed_steps=failed)
+                                failed_steps=failed, source="cli")
             typer.echo(f"alert written: {alert}", err=True)
             typer.echo(f"refresh FAILED (run {result.run_id}); failed steps: {', '.join(failed) or '?'}; "
                        f"the previous publish is unchanged.", err=True)

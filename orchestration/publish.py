@@ -46,7 +46,8 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def build_candidate(home: WarehouseHome, run_id: str) -> tuple[Path, dict[str, int]]:
+def build_candidate(home: WarehouseHome, run_id: str, publish_id: str = "",
+                    published_at: str = "") -> tuple[Path, dict[str, int]]:
     candidate = home.published / f".candidate-{run_id}.duckdb"
     candidate.unlink(missing_ok=True)
     counts: dict[str, int] = {}
@@ -65,6 +66,12 @@ def build_candidate(home: WarehouseHome, run_id: str) -> tuple[Path, dict[str, i
             con.execute(f"create table {target} as select * from build.{target}")
             counts[f"{schema}.{table}"] = con.execute(f"select count(*) from {target}").fetchone()[0]
         _copy_comments(con)
+        # which publish a session reads: one row, in the file itself
+        con.execute("create schema if not exists meta")
+        con.execute("create table meta.publish as select ? as publish_id, ? as run_id, "
+                    "cast(? as timestamp) as published_at", [publish_id or run_id, run_id,
+                                                            published_at or dt.datetime.now().isoformat()])
+        con.execute("comment on table meta.publish is '本文件对应的发布 / the publish this file is'")
         con.execute("detach build")
         con.execute("checkpoint")
     finally:
@@ -180,14 +187,14 @@ def publish(home: WarehouseHome, run_id: str, required: list[str], docs_site: Pa
     from orchestration.report import write_report
 
     clean_leftovers(home, run_id)
-    candidate, counts = build_candidate(home, run_id)
+    now = dt.datetime.now()
+    publish_id = f"{now:%Y%m%dT%H%M%S}-{run_id[:8]}"
+    candidate, counts = build_candidate(home, run_id, publish_id, now.isoformat(timespec="seconds"))
     try:
         verify_candidate(candidate, counts, required)
     except Exception:
         candidate.unlink(missing_ok=True)
         raise
-    now = dt.datetime.now()
-    publish_id = f"{now:%Y%m%dT%H%M%S}-{run_id[:8]}"
     staging = home.published_history / f"{publish_id}.partial"
     staging.mkdir(parents=True)
     con = duckdb.connect(str(candidate), read_only=True, config=NO_EXTENSIONS)

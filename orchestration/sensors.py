@@ -44,16 +44,17 @@ def build_landing_sensor(home: WarehouseHome):
     return landing_sensor
 
 
-def write_alert(home: WarehouseHome, *, job: str, run_id: str, error: str, failed_steps: list[str]) -> str:
+def write_alert(home: WarehouseHome, *, job: str, run_id: str, error: str, failed_steps: list[str],
+                source: str = "sensor") -> str:
     """One JSON file per failed run under ``alerts/`` and a line in ``alerts/alerts.log``:
     what an operator's mail/IM relay (cron, a systemd path unit) picks up."""
     home.alerts.mkdir(parents=True, exist_ok=True)
     now = dt.datetime.now()
     alert = {"at": now.isoformat(timespec="seconds"), "job": job, "run_id": run_id, "failed_steps": failed_steps,
-             "error": error[:4000], "warehouse_home": str(home.root),
+             "error": error[:4000], "warehouse_home": str(home.root), "source": source,
              "published": "unchanged: the previous publish is still served",
              "zh": f"夜间更新失败（{job}，运行 {run_id[:8]}），已发布的数据未改变。"}
-    path = home.alerts / f"{now:%Y%m%dT%H%M%S}_{run_id[:8]}.json"
+    path = home.alerts / f"{now:%Y%m%dT%H%M%S}_{run_id[:8]}_{source}.json"
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(alert, ensure_ascii=False, indent=1), encoding="utf-8")
     tmp.replace(path)

@@ -3,6 +3,7 @@ on the bundled sample and on files the project has never seen."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -100,6 +101,12 @@ def test_a_failed_build_leaves_the_previous_publish(unseen):
         assert not refresh(unseen)
         assert unseen.published_db.read_bytes() == before
         assert not list(unseen.published.glob(".candidate-*"))
+        # the operator is told: an alert file, from the CLI and from the run-failure sensor alike
+        [alert] = list(unseen.alerts.glob("*.json"))
+        body = json.loads(alert.read_text(encoding="utf-8"))
+        assert body["job"] == "nightly_refresh" and body["failed_steps"] == ["dbt_models"]
+        assert "previous publish is still served" in body["published"] and body["error"]
+        assert_sensor_writes_an_alert(unseen, body["run_id"])
     finally:
         unseen.work_db.rmdir()
         shutil.move(unseen.work_db.with_suffix(".bak"), unseen.work_db)
@@ -109,6 +116,24 @@ def test_a_failed_build_leaves_the_previous_publish(unseen):
                          "and indicator = 'gdp'") == [(2000000,)]
     assert query(unseen, "select round(province_park_share_pct, 6) from marts.park_share_comparison "
                          "where city_code = '431300' and indicator = 'gdp'") == [(22.0,)]
+
+
+def assert_sensor_writes_an_alert(home, run_id: str) -> None:
+    from dagster import DagsterEventType, DagsterInstance, build_run_status_sensor_context
+
+    from orchestration.definitions import build_defs
+
+    sensor = build_defs(home).get_sensor_def("run_failure_alert")
+    os.environ["DAGSTER_HOME"] = str(home.dagster_home)
+    with DagsterInstance.get() as instance:
+        run = instance.get_run_by_id(run_id)
+        [failure] = instance.all_logs(run_id, of_type=DagsterEventType.RUN_FAILURE)
+        ctx = build_run_status_sensor_context(sensor_name="run_failure_alert", dagster_instance=instance,
+                                              dagster_run=run, dagster_event=failure.dagster_event)
+        sensor(ctx.for_run_failure())
+    alerts = sorted(home.alerts.glob("*.json"))
+    assert len(alerts) == 2
+    assert (home.alerts / "alerts.log").read_text(encoding="utf-8").count(f"FAILED nightly_refresh run {run_id}") == 2
 
 
 def test_the_run_is_recorded_in_the_warehouse_dagster_instance(unseen):

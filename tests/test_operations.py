@@ -1,0 +1,220 @@
+"""Publishing and operations through the real nightly job: readers that query
+the published file throughout a refresh (no error, every answer from one
+publish), idempotence, the last N publishes and rollback, the outputs of each
+publish (Parquet, XLSX, the HTML report rendered in headless Chromium), and
+``parkstat status``."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+
+import duckdb
+import pytest
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from ingest.cli import app
+from orchestration.outputs import MART_SHEETS
+from tests.conftest import csv_bytes, drop, make_home, query, refresh
+
+HOSTILE_NAME = '=HYPERLINK("http://example.invalid","点我")<script>alert(1)</script>'
+REGISTRY = [["园区代码", "园区名称", "所属地区代码"], ["431300-ETDZ", HOSTILE_NAME, "431302"],
+            ["431300-LSJ", "冷水江经济开发区", "431381"]]
+REGION_H = ["统计期", "地区代码", "地区生产总值", "税收"]
+PARK_H = ["统计期", "园区代码", "园区生产总值", "税收"]
+PROJ_H = ["统计期", "项目代码", "项目名称", "所属地区代码", "总投资", "年度计划投资", "本年累计完成投资"]
+
+READER = textwrap.dedent("""
+    import sys, time, duckdb
+    path, stop, out = sys.argv[1], sys.argv[2], sys.argv[3]
+    import os
+    answers, errors = [], []
+    while not os.path.exists(stop):
+        try:
+            con = duckdb.connect(path, read_only=True)
+            try:
+                run = con.execute("select run_id from meta.publish").fetchone()[0]
+                total = con.execute("select sum(park_value) from marts.park_share_comparison").fetchone()[0]
+                n = con.execute("select count(*) from marts.growth_comparison").fetchone()[0]
+            finally:
+                con.close()
+            answers.append(f"{run}\\t{total}\\t{n}")
+        except Exception as exc:
+            errors.append(repr(exc))
+        time.sleep(0.01)
+    with open(out, "w") as fh:
+        fh.write("\\n".join(answers) + "\\n--errors--\\n" + "\\n".join(errors))
+""")
+
+
+def marts_snapshot(home) -> dict[str, list[tuple]]:
+    con = duckdb.connect(str(home.published_db), read_only=True)
+    try:
+        names = [n for (n,) in con.execute("select table_name from duckdb_tables() where schema_name = 'marts' "
+                                           "order by 1").fetchall()]
+        return {n: con.execute(f"select * from marts.{n} order by all").fetchall() for n in names}
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def ops(tmp_path_factory):
+    saved = {k: os.environ.get(k) for k in ("PARKSTAT_NOW", "PARKSTAT_KEEP_PUBLISHES")}
+    os.environ["PARKSTAT_NOW"] = "2022-05-20T09:00:00"
+    os.environ["PARKSTAT_KEEP_PUBLISHES"] = "3"
+    home = make_home(tmp_path_factory.mktemp("ops") / "wh")
+    drop(home, "431300", "名录.csv", csv_bytes(REGISTRY))
+    drop(home, "431300", "地区.csv", csv_bytes([REGION_H, ["2020", "431300", "10000", "900"],
+                                              ["2021", "431300", "11000", "1000"]]))
+    drop(home, "431300", "园区.csv", csv_bytes([PARK_H, ["2020", "431300-ETDZ", "3000", "300"],
+                                              ["2021", "431300-ETDZ", "3300", "360"],
+                                              ["2021", "431300-LSJ", "1000", "100"]]))
+    drop(home, "431381", "=cmd|' /C calc'!A0.csv", csv_bytes([PROJ_H, ["2022-04", "P1", "冷钢技改", "431381",
+                                                                      "9000", "4000", "1500"]]))
+    assert refresh(home)
+    state = {"home": home, "first": marts_snapshot(home)}
+    yield state
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+def test_a_refresh_without_new_input_publishes_identical_marts(ops):
+    home = ops["home"]
+    first_id = json.loads((home.current / "publish.json").read_text())["run_id"]
+    assert refresh(home)
+    assert marts_snapshot(home) == ops["first"]
+    assert json.loads((home.current / "publish.json").read_text())["run_id"] != first_id  # a new publish
+
+
+def test_readers_during_a_refresh_see_no_error_and_one_publish_per_answer(ops, tmp_path):
+    home = ops["home"]
+    before = query(home, "select run_id from meta.publish")[0][0]
+    stop = tmp_path / "stop"
+    script = tmp_path / "reader.py"
+    script.write_text(READER)
+    outs = [tmp_path / f"reader{i}.txt" for i in range(3)]
+    readers = [subprocess.Popen([sys.executable, str(script), str(home.published_db), str(stop), str(o)])
+               for o in outs]
+    try:
+        time.sleep(1.0)
+        drop(home, "431300", "园区（更正）.csv", csv_bytes([PARK_H, ["2021", "431300-ETDZ", "3300", "360"],
+                                                         ["2021", "431300-LSJ", "1200", "130"]]))
+        assert refresh(home)
+        time.sleep(1.0)
+    finally:
+        stop.write_text("stop")
+        for r in readers:
+            r.wait(timeout=60)
+    after = query(home, "select run_id from meta.publish")[0][0]
+    assert after != before
+    seen: dict[str, set] = {}
+    total_answers = 0
+    for o in outs:
+        answers, _, errors = o.read_text().partition("\n--errors--\n")
+        assert errors.strip() == "", errors  # no lock error, no half-built file, ever
+        for line in answers.strip().splitlines():
+            run, total, n = line.split("\t")
+            seen.setdefault(run, set()).add((total, n))
+            total_answers += 1
+    assert total_answers > 50
+    assert {before, after} <= set(seen)  # the readers saw both sides of the swap
+    assert all(len(v) == 1 for v in seen.values()), seen  # each publish answers one way only
+    ops["second"] = marts_snapshot(home)
+
+
+def test_history_keeps_the_last_publishes_and_rollback_serves_an_earlier_one(ops):
+    home = ops["home"]
+    runner = CliRunner()
+    kept = sorted(p.name for p in home.published_history.iterdir())
+    assert len(kept) == 3 and os.readlink(home.current) == f"history/{kept[-1]}"
+    res = runner.invoke(app, ["rollback", "--home", str(home.root)])
+    assert res.exit_code == 0, res.output
+    assert f"now serving publish {kept[-2]}" in res.output
+    assert marts_snapshot(home) == ops["first"]  # the publish before the last one had the first data
+    assert os.readlink(home.current) == f"history/{kept[-2]}"
+    bad = runner.invoke(app, ["rollback", "--to", "nope", "--home", str(home.root)])
+    assert bad.exit_code == 1 and "no publish 'nope' is kept" in bad.output
+    res = runner.invoke(app, ["rollback", "--to", kept[-1], "--home", str(home.root)])
+    assert res.exit_code == 0 and marts_snapshot(home) == ops["second"]
+    first = runner.invoke(app, ["rollback", "--to", kept[0], "--home", str(home.root)])
+    assert first.exit_code == 0
+    earliest = runner.invoke(app, ["rollback", "--home", str(home.root)])
+    assert earliest.exit_code == 1 and "there is no earlier publish to roll back to" in earliest.output
+    runner.invoke(app, ["rollback", "--to", kept[-1], "--home", str(home.root)])
+
+
+def test_each_publish_has_every_mart_as_parquet(ops):
+    home = ops["home"]
+    con = duckdb.connect()
+    for mart in MART_SHEETS:
+        n = con.execute("select count(*) from read_parquet(?)", [str(home.current / "marts" / f"{mart}.parquet")])
+        assert n.fetchone()[0] == query(home, f"select count(*) from marts.{mart}")[0][0]
+
+
+def test_the_workbook_has_a_sheet_per_mart_chinese_headers_numbers_and_no_formulas(ops):
+    home = ops["home"]
+    wb = load_workbook(home.current / "parkstat.xlsx")
+    assert wb.sheetnames == [*MART_SHEETS.values(), "说明"]
+    ws = wb["园区占比对比"]
+    header = [c.value for c in ws[1]]
+    assert header[:6] == ["统计期", "市（州）代码", "市（州）名称", "指标代码", "指标名称", "全市园区合计（万元）"]
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    gdp_2021 = [r for r in rows if r[0] == "2021-12" and r[3] == "gdp"][0]
+    # (the corrected file superseded the first one's 2021 as a whole)
+    assert gdp_2021[5] == 4500 and isinstance(gdp_2021[6], (int, float))  # numbers, not text
+    assert abs(gdp_2021[7] - 100 * 4500 / 11000) < 1e-9
+    # text that looks like a formula is text: the hostile park name and file name
+    hostile = [c for row in wb["园区十强十快"].iter_rows(min_row=2) for c in row if c.value == HOSTILE_NAME]
+    assert hostile and all(c.data_type == "s" for c in hostile)
+    receipts = [c for row in wb["报送回执"].iter_rows(min_row=2) for c in row
+                if isinstance(c.value, str) and c.value.startswith("=cmd")]
+    assert receipts and all(c.data_type == "s" for c in receipts)
+    formulas = [c for s in wb.worksheets for row in s.iter_rows() for c in row if c.data_type == "f"]
+    assert formulas == []
+
+
+def test_the_html_report_renders_its_charts_in_headless_chromium(ops, tmp_path):
+    from PIL import Image
+
+    home = ops["home"]
+    report = home.current / "report.html"
+    html = report.read_text(encoding="utf-8")
+    assert "<script" not in html  # no script at all, and nothing fetched from anywhere
+    assert not re.search(r"(src|href|url)\s*[=(]\s*[\"']?\s*(https?:)?//", html)
+    assert "&lt;script&gt;" in html  # the hostile name is shown, escaped
+    shot = tmp_path / "report.png"
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert browser, "Chromium is needed for this test: `apt-get install chromium` (.ci/run does it)"
+    subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,2000",
+                    f"--screenshot={shot}", report.as_uri()], check=True, capture_output=True, timeout=120)
+    img = Image.open(shot).convert("RGB")
+    colors = img.getcolors(maxcolors=1 << 20)
+    counts = {rgb: n for n, rgb in colors}
+    assert counts.get((0xC0, 0x39, 0x2B), 0) > 2000  # the parks' share bars
+    assert counts.get((0x1F, 0x61, 0x8D), 0) > 500  # the investment bars
+
+
+def test_status_shows_runs_checks_publishes_and_who_is_late(ops):
+    home = ops["home"]
+    res = CliRunner().invoke(app, ["status", "--json", "--home", str(home.root)])
+    assert res.exit_code == 0, res.output
+    info = json.loads(res.output)
+    assert info["runs"][0]["status"] == "SUCCESS" and info["runs"][0]["checks_passed"] > 50
+    assert info["runs"][0]["checks_failed"] == []
+    assert [p["served"] for p in info["publishes"]] == [False, False, True]
+    late = {(r["report_kind"], r["period"]): r for r in info["late"]}
+    assert "431300 娄底市" in late[("project_progress", "2022-03")]["who"]
+    text = CliRunner().invoke(app, ["status", "--home", str(home.root)])
+    assert text.exit_code == 0 and "◀ served" in text.output and "last runs" in text.output
