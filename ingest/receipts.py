@@ -1,5 +1,5 @@
 """Receipts: what became of a file, written for the submitter (Chinese first,
-English beside) as ``receipts/<submitter>/<time>_<sha12>.txt`` and ``.json``."""
+English beside) as ``receipts/<submitter>/<time>_<sha12>_<file id>.txt`` and ``.json``."""
 
 from __future__ import annotations
 
@@ -75,6 +75,8 @@ class Receipt:
         """Where the .txt receipt goes; the folder name is checked, never taken from a file."""
         folder = receipts_dir / (self.submitter_code if _SAFE.match(self.submitter_code) else "_unknown")
         stem = re.sub(r"[^0-9T]", "", self.received_at)[:15] + "_" + self.file_sha256[:12]
+        if self.file_id is not None:  # the same bytes again (a duplicate) get their own receipt
+            stem += f"_{self.file_id}"
         return folder / f"{stem}.txt"
 
     def write(self, receipts_dir: Path) -> Path:

@@ -25,11 +25,19 @@ def _newest_source() -> float:
 
 
 def ensure_manifest() -> Path:
-    manifest = dbt_project.manifest_path
-    if not manifest.exists() or manifest.stat().st_mtime < _newest_source():
-        from ingest.settings import quiet_environment
+    """Parse when stale; processes that start together (test workers, the webserver
+    and the daemon) take turns on a file lock, the later ones finding it fresh."""
+    import fcntl
 
-        quiet_environment()
-        subprocess.run([sys.executable, "-m", "dbt.cli.main", "parse", "--quiet", "--project-dir", str(DBT_DIR),
-                        "--profiles-dir", str(DBT_DIR)], check=True, cwd=DBT_DIR)
+    manifest = dbt_project.manifest_path
+    target = DBT_DIR / "target"
+    target.mkdir(exist_ok=True)
+    with open(target / ".parse.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not manifest.exists() or manifest.stat().st_mtime < _newest_source():
+            from ingest.settings import quiet_environment
+
+            quiet_environment()
+            subprocess.run([sys.executable, "-m", "dbt.cli.main", "parse", "--quiet", "--project-dir",
+                            str(DBT_DIR), "--profiles-dir", str(DBT_DIR)], check=True, cwd=DBT_DIR)
     return manifest

@@ -99,9 +99,9 @@ def test_everything_is_archived_and_receipts_are_written(home):
     r = ingest_landing(home).receipts[0]
     assert (home.archive / r.file_sha256[:2] / r.file_sha256).exists()
     assert not (home.landing / "431300" / "bad.csv").exists()
-    txt = next((home.receipts / "431300").glob(f"*_{r.file_sha256[:12]}.txt")).read_text(encoding="utf-8")
+    txt = next((home.receipts / "431300").glob(f"*_{r.file_sha256[:12]}_*.txt")).read_text(encoding="utf-8")
     assert "已退回 / rejected" in txt and "第2行［gdp］ “x”：不是数字 / error row 2 [gdp]: not a number" in txt
-    js = json.loads(next((home.receipts / "431300").glob(f"*_{r.file_sha256[:12]}.json")).read_text("utf-8"))
+    js = json.loads(next((home.receipts / "431300").glob(f"*_{r.file_sha256[:12]}_*.json")).read_text("utf-8"))
     assert js["status"] == "rejected" and js["messages"][0]["value"] == "x"
 
 
