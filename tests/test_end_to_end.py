@@ -196,11 +196,11 @@ def test_dagster_dev_loads_the_graph_and_shows_the_cli_runs(unseen):
     def gql(q: str) -> dict:
         req = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", data=json.dumps({"query": q}).encode(),
                                      headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=10) as r:
+        with urllib.request.urlopen(req, timeout=120) as r:
             return json.load(r)["data"]
 
     try:
-        deadline, keys = time.monotonic() + 120, None
+        deadline, keys = time.monotonic() + 300, None
         while time.monotonic() < deadline:
             try:
                 keys = {"/".join(n["assetKey"]["path"]) for n in gql("{ assetNodes { assetKey { path } } }")["assetNodes"]}
