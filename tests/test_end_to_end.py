@@ -97,7 +97,7 @@ def test_a_failed_build_leaves_the_previous_publish(unseen):
     shutil.move(unseen.work_db, unseen.work_db.with_suffix(".bak"))
     unseen.work_db.mkdir()
     try:
-        drop(unseen, "430000", "province-v2.csv", csv_bytes([PROVINCE_ROWS[0], ["2021", "430000", "5000000", "1"]]))
+        drop(unseen, "430000", "province-v2.csv", csv_bytes([PROVINCE_ROWS[0], ["2021", "430000", "5000000", "300000"]]))
         assert not refresh(unseen)
         assert unseen.published_db.read_bytes() == before
         assert not list(unseen.published.glob(".candidate-*"))
@@ -210,12 +210,26 @@ def test_dagster_dev_loads_the_graph_and_shows_the_cli_runs(unseen):
                 time.sleep(1)
         assert keys and {"ledger/files", "marts/park_share_comparison", "marts/submission_receipts",
                          "core/fct_indicator_values", "published/warehouse"} <= keys
+        # the schedule and both sensors are there and running (the daemon dagster dev starts runs them)
+        repos = gql("""{ repositoriesOrError { ... on RepositoryConnection { nodes {
+                        schedules { name scheduleState { status } } sensors { name sensorState { status } } } } } }""")
+        [repo] = repos["repositoriesOrError"]["nodes"]
+        assert {(x["name"], x["scheduleState"]["status"]) for x in repo["schedules"]} == \
+            {("nightly_refresh_schedule", "RUNNING")}
+        assert {(x["name"], x["sensorState"]["status"]) for x in repo["sensors"]} == \
+            {("landing_sensor", "RUNNING"), ("run_failure_alert", "RUNNING")}
         runs = gql("{ runsOrError { ... on Runs { results { status } } } }")["runsOrError"]["results"]
         assert "SUCCESS" in {r["status"] for r in runs}
         # each mart with its checks, as the UI's asset page shows them: all passed on the last run
         nodes = gql("""{ assetNodes { assetKey { path } assetChecksOrError { ... on AssetChecks {
-                        checks { name executionForLatestMaterialization { status } } } } } }""")["assetNodes"]
-        checks = {"/".join(n["assetKey"]["path"]): {c["name"]: (c["executionForLatestMaterialization"] or {}).get("status")
+                        checks { name executionForLatestMaterialization { status
+                                 evaluation { severity } } } } } } }""")["assetNodes"]
+
+        def state(c: dict) -> str | None:
+            ex = c["executionForLatestMaterialization"] or {}
+            return ex.get("status") if ex.get("status") != "FAILED" else \
+                f"FAILED {((ex.get('evaluation') or {}).get('severity'))}"
+        checks = {"/".join(n["assetKey"]["path"]): {c["name"]: state(c)
                                                     for c in n["assetChecksOrError"].get("checks", [])}
                   for n in nodes if n["assetKey"]["path"][0] == "marts"}
         for mart in ("park_share_comparison", "investment_progress", "growth_comparison", "park_rankings",
