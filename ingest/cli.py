@@ -69,6 +69,7 @@ def demo(home: Optional[Path] = HomeOption) -> None:
     from ingest.sample import write_sample
 
     h = _home(home)
+    os.environ.setdefault("PARKSTAT_SETTLE_SECONDS", "0")  # the sample was written a moment ago, whole
     files = write_sample(h.landing)
     typer.echo(f"wrote {len(files)} sample submissions under {h.landing}")
     if not run_refresh(h):

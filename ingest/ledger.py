@@ -96,6 +96,12 @@ REFERENCE_EXPORTS = ("ref_divisions", "ref_indicators", "ref_usd_cny_rates", "re
 EXPORTED = ("files", "messages", "file_periods", "received_periods", "indicator_values", "park_registry", "project_progress")
 
 
+def sql_path(path: Path) -> str:
+    """A file path as a SQL string literal. Paths are the operator's (the warehouse
+    home, the reference folder), never a submission's; quoted all the same."""
+    return "'" + str(path).replace("'", "''") + "'"
+
+
 class LedgerBusy(Exception):
     """The ledger is open for writing by a refresh right now."""
 
@@ -372,10 +378,10 @@ class Ledger:
         for table in EXPORTED:
             self._copy(f"select * from {table}", staged / f"{table}.parquet")
         ref = reference.REFERENCE_DIR
-        self._copy(f"select * from read_csv('{ref / 'divisions.csv'}', all_varchar = true)",
+        self._copy(f"select * from read_csv({sql_path(ref / 'divisions.csv')}, all_varchar = true)",
                    staged / "ref_divisions.parquet")
-        self._copy(f"select * from read_csv('{ref / 'usd_cny_rates.csv'}')", staged / "ref_usd_cny_rates.parquet")
-        self._copy(f"select * from read_csv('{ref / 'indicators.csv'}', all_varchar = true)",
+        self._copy(f"select * from read_csv({sql_path(ref / 'usd_cny_rates.csv')})", staged / "ref_usd_cny_rates.parquet")
+        self._copy(f"select * from read_csv({sql_path(ref / 'indicators.csv')}, all_varchar = true)",
                    staged / "ref_indicators.parquet")
         cal = reference.reporting_calendar()
         self.con.register("calendar_rows", pa.table({k: [r[k] for r in cal] for k in cal[0]} if cal else
@@ -393,5 +399,5 @@ class Ledger:
 
     def _copy(self, query: str, target: Path) -> None:
         tmp = target.with_suffix(".parquet.tmp")
-        self.con.execute(f"copy ({query}) to '{tmp}' (format parquet)")
+        self.con.execute(f"copy ({query}) to {sql_path(tmp)} (format parquet)")
         os.replace(tmp, target)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import shutil
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +25,7 @@ from ingest.ledger import Ledger
 from ingest.messages import Message, error
 from ingest.readers import Grid, UnreadableFile, read_grid
 from ingest.receipts import Receipt
-from ingest.settings import WarehouseHome
+from ingest.settings import Limits, WarehouseHome
 from ingest.validate import Parsed, parse_rows, check_submitter
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -45,6 +47,7 @@ class Arrival:
     name: str
     data: bytes
     sha: str
+    size: int = 0
     archived: Path | None = None  # where archive() stored the bytes
     grid: Grid | None = None
     layout: Layout | None = None
@@ -86,26 +89,90 @@ def archive(home: WarehouseHome, data: bytes, sha: str) -> Path:
     return target
 
 
-def scan_landing(home: WarehouseHome) -> list[tuple[Path, str, str]]:
-    """(path, submitter folder, name within it) for every regular file waiting."""
+PARTIAL_SUFFIXES = (".tmp", ".part", ".crdownload", ".partial")
+
+
+def scan_landing(home: WarehouseHome, limits: Limits | None = None) -> list[tuple[Path, str, str]]:
+    """(path, submitter folder, name within it) for everything waiting: regular
+    files that have settled, and symlinks (files or folders), which are never
+    followed but answered with a refusal. Files still changing, and names that
+    look like uploads in progress, wait for a later run."""
+    limits = limits or Limits.from_env()
+    now = time.time()
     out = []
     if not home.landing.exists():
         return out
+
+    def entry(p: Path) -> tuple[Path, str, str]:
+        parts = display_name(p, home.landing).split(os.sep)
+        submitter, name = (parts[0], os.sep.join(parts[1:])) if len(parts) > 1 else ("", parts[0])
+        return p, submitter, name
+
     for dirpath, dirnames, filenames in os.walk(home.landing, followlinks=False):
         dirnames.sort()
+        for d in list(dirnames):
+            link = Path(dirpath) / d
+            if link.is_symlink():  # refused, never walked into
+                p, submitter, name = entry(link)
+                out.append((p, name, "") if not submitter else (p, submitter, name))
         for fn in sorted(filenames):
             p = Path(dirpath) / fn
-            if fn.startswith(".") or fn.endswith((".tmp", ".part")):
-                continue  # files still being copied in
-            parts = display_name(p, home.landing).split(os.sep)
-            submitter, name = (parts[0], os.sep.join(parts[1:])) if len(parts) > 1 else ("", parts[0])
-            out.append((p, submitter, name))
+            try:
+                st = p.lstat()
+            except FileNotFoundError:
+                continue
+            if not p.is_symlink():
+                age = now - st.st_mtime
+                partial = fn.startswith(".") or fn.endswith(PARTIAL_SUFFIXES)
+                if age < limits.settle_seconds or (partial and age < limits.partial_grace_seconds):
+                    continue  # still arriving
+            out.append(entry(p))
     return out
 
 
-def read_arrival(path: Path, submitter: str, name: str) -> Arrival:
+def read_arrival(path: Path, submitter: str, name: str, limits: Limits | None = None) -> Arrival:
+    """The file's bytes — or, for what is not read, a refusal: a symlink (never
+    followed, nothing read) or a file over the size limit (archived by streaming,
+    not parsed)."""
+    limits = limits or Limits.from_env()
+    if path.is_symlink():
+        marker = b"symlink\0" + os.fsencode(str(path))
+        arr = Arrival(path, submitter, name, b"", hashlib.sha256(marker).hexdigest())
+        arr.problem = error("symlink", "不接受符号链接（未读取其指向的内容）",
+                            "a symbolic link is refused (what it points to was not read)")
+        return arr
+    size = path.stat().st_size
+    if not path.is_file():
+        arr = Arrival(path, submitter, name, b"", hashlib.sha256(b"special\0" + os.fsencode(str(path))).hexdigest())
+        arr.problem = error("not_a_file", "不是普通文件", "not a regular file")
+        return arr
+    if size > limits.max_file_bytes:
+        h = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        arr = Arrival(path, submitter, name, b"", h.hexdigest(), size=size)
+        arr.problem = error("too_large", f"文件 {size / 2**20:,.1f} MB，超过上限 {limits.max_file_bytes / 2**20:,.0f} MB，"
+                            "未读取（已存档）", f"the file is {size / 2**20:,.1f} MB, over the limit of "
+                            f"{limits.max_file_bytes / 2**20:,.0f} MB; archived, not read")
+        return arr
     data = path.read_bytes()
-    return Arrival(path, submitter, name, data, hashlib.sha256(data).hexdigest())
+    return Arrival(path, submitter, name, data, hashlib.sha256(data).hexdigest(), size=len(data))
+
+
+def archive_arrival(home: WarehouseHome, arr: Arrival) -> Path | None:
+    """Archive what was received, unchanged; a symlink has nothing to archive."""
+    if arr.path.is_symlink() or (arr.problem is not None and arr.problem.code == "not_a_file"):
+        return None
+    if not arr.data and arr.size:  # over the limit: copied by streaming
+        target = home.archive / arr.sha[:2] / arr.sha
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(arr.sha + ".tmp")
+            shutil.copyfile(arr.path, tmp)
+            os.replace(tmp, target)
+        return target
+    return archive(home, arr.data, arr.sha)
 
 
 def examine(arr: Arrival) -> None:
@@ -136,18 +203,20 @@ def ingest_landing(home: WarehouseHome, progress: Progress | None = None) -> Ing
     try:
         pending: list[Arrival] = []
         repeats: list[Arrival] = []  # the same bytes twice in one batch: the second waits for the first
-        for path, submitter, name in scan_landing(home):
-            if path.is_symlink() or not path.is_file():
+        limits = Limits.from_env()
+        for path, submitter, name in scan_landing(home, limits):
+            arr = read_arrival(path, submitter, name, limits)
+            arr.archived = archive_arrival(home, arr)
+            if arr.problem is not None:  # refused before reading: answered, never parsed
+                pending.append(arr)
                 continue
-            arr = read_arrival(path, submitter, name)
-            arr.archived = archive(home, arr.data, arr.sha)
             if (ledger.processed_sha(arr.sha, arr.submitter) is not None
                     or any((a.sha, a.submitter) == (arr.sha, arr.submitter) for a in pending)):
                 repeats.append(arr)
                 continue
             examine(arr)
             pending.append(arr)
-        pending.sort(key=lambda a: (KIND_ORDER.get(a.kind or "", 1), a.path.stat().st_mtime_ns, a.name))
+        pending.sort(key=lambda a: (KIND_ORDER.get(a.kind or "", 1), a.path.lstat().st_mtime_ns, a.name))
         today = now_local().date()
         total = len(pending) + len(repeats)
         for arr in pending:
@@ -175,7 +244,7 @@ def check_file(home: WarehouseHome, path: Path, submitter: str) -> Receipt:
     ``submitter``, against what the warehouse holds now: the same reading and
     the same checks, but nothing archived, recorded or written."""
     data = path.read_bytes()
-    arr = Arrival(path, submitter, path.name, data, hashlib.sha256(data).hexdigest())
+    arr = Arrival(path, submitter, path.name, data, hashlib.sha256(data).hexdigest(), size=len(data))
     ledger = Ledger(home.ledger, read_only=True)
     try:
         before = ledger.processed_sha(arr.sha, submitter)
@@ -235,10 +304,11 @@ def _finish(home: WarehouseHome, ledger: Ledger, arr: Arrival, *, status: str,
     if status == "duplicate":
         messages = [_duplicate_message(duplicate_of)]
     file_id = ledger.record(
-        sha=arr.sha, submitter=arr.submitter, file_name=arr.name, size=len(arr.data), received_at=received,
+        sha=arr.sha, submitter=arr.submitter, file_name=arr.name, size=arr.size, received_at=received,
         kind=parsed.kind, status=status, duplicate_of=duplicate_of, records=parsed.records, messages=messages,
         period_rows=parsed.period_rows, encoding=arr.grid.encoding if arr.grid else None,
-        sheet=arr.grid.sheet if arr.grid else None, archive_path=str(arr.archived.relative_to(home.root)))
+        sheet=arr.grid.sheet if arr.grid else None,
+        archive_path=str(arr.archived.relative_to(home.root)) if arr.archived else "")
     failpoint("ingest.after_record")
     receipt = Receipt(arr.sha, arr.submitter, arr.name, received.isoformat(sep=" "), parsed.kind, status,
                       len(parsed.records) if status.startswith("accepted") else 0, messages, file_id)

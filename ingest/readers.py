@@ -34,6 +34,9 @@ class UnreadableFile(Exception):
         super().__init__(f"{zh} / {en}")
         self.zh, self.en = zh, en
 
+    def __reduce__(self):  # travels back from the sandboxed reader process
+        return (UnreadableFile, (self.zh, self.en))
+
 
 @dataclass
 class Grid:
@@ -78,6 +81,7 @@ def read_csv_bytes(data: bytes) -> Grid:
         rows = [list(r) for r in csv.reader(io.StringIO(text), delimiter=delimiter)]
     except csv.Error as exc:
         raise UnreadableFile("CSV 格式错误", f"malformed CSV: {exc}") from exc
+    check_width(rows)
     return Grid(rows=rows, encoding=enc)
 
 
@@ -89,8 +93,40 @@ def pick_sheet(names: list[str]) -> int:
     return 0
 
 
+def check_inflated_size(data: bytes) -> None:
+    """An XLSX is a zip: refuse one that would inflate past the limit (a zip bomb)
+    from its directory alone, before anything is decompressed."""
+    import zipfile
+
+    from ingest.settings import Limits
+
+    limit = Limits.from_env().max_inflated_bytes
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            total = sum(i.file_size for i in zf.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise UnreadableFile("无法读取电子表格（压缩包损坏）", f"cannot read the spreadsheet: {exc}") from exc
+    if total > limit:
+        raise UnreadableFile(f"工作簿解压后达 {total / 2**20:,.0f} MB，超过上限 {limit / 2**20:,.0f} MB",
+                             f"the workbook inflates to {total / 2**20:,.0f} MB, over the limit of "
+                             f"{limit / 2**20:,.0f} MB")
+
+
+def check_width(rows: list[list[str]]) -> None:
+    from ingest.settings import Limits
+
+    limit = Limits.from_env().max_columns
+    for i, r in enumerate(rows, 1):
+        if len(r) > limit:
+            raise UnreadableFile(f"第{i}行有 {len(r):,} 列，超过上限 {limit} 列",
+                                 f"row {i} has {len(r):,} columns, over the limit of {limit}")
+
+
 def read_excel_bytes(data: bytes) -> Grid:
     import fastexcel
+
+    if data.startswith(XLSX_MAGIC):
+        check_inflated_size(data)
 
     try:
         reader = fastexcel.read_excel(data)
@@ -103,8 +139,16 @@ def read_excel_bytes(data: bytes) -> Grid:
         table = sheet.to_arrow()
     except UnreadableFile:
         raise
-    except Exception as exc:  # calamine reports broken archives in many ways
-        raise UnreadableFile("无法读取电子表格", f"cannot read the spreadsheet: {exc}") from exc
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # calamine reports broken files in many ways, even as a Rust panic
+        # (pyo3's PanicException derives from BaseException; found by the fuzzer on a mutated .xls)
+        raise UnreadableFile("无法读取电子表格", f"cannot read the spreadsheet: {type(exc).__name__}: {exc}") from exc
+    from ingest.settings import Limits
+
+    if table.num_columns > Limits.from_env().max_columns:
+        raise UnreadableFile(f"工作表有 {table.num_columns:,} 列，超过上限", f"the sheet has {table.num_columns:,} "
+                             f"columns, over the limit of {Limits.from_env().max_columns}")
     cols = [c.to_pylist() for c in table.columns]
     rows = [[("" if c[i] is None else str(c[i])) for c in cols] for i in range(table.num_rows)]
     return Grid(rows=rows, sheet=names[idx])
@@ -114,7 +158,9 @@ def read_grid(data: bytes, file_name: str) -> Grid:
     if not data.strip():
         raise UnreadableFile("文件为空", "the file is empty")
     if data.startswith(XLSX_MAGIC) or data.startswith(XLS_MAGIC):
-        return read_excel_bytes(data)
+        from ingest.sandbox import read_excel_isolated
+
+        return read_excel_isolated(data)
     lower = file_name.lower()
     if lower.endswith((".xlsx", ".xls", ".xlsm")):
         raise UnreadableFile("扩展名为电子表格但内容不是", "named as a spreadsheet but the content is not one")

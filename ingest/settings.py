@@ -100,6 +100,35 @@ class WarehouseHome:
         return self
 
 
+@dataclass(frozen=True)
+class Limits:
+    """What a submitted file may cost, from the environment (defaults in brackets):
+    PARKSTAT_MAX_FILE_MB [100] the largest file read at all (a larger one is archived
+    and refused); PARKSTAT_MAX_INFLATED_MB [300] what a workbook may inflate to;
+    PARKSTAT_MAX_COLUMNS [500] columns in a row; PARKSTAT_SETTLE_SECONDS [30] how long
+    a file must sit unchanged before it is taken (it may still be arriving);
+    PARKSTAT_PARTIAL_GRACE_SECONDS [3600] how long names that look like uploads in
+    progress (.tmp, .part, a leading dot) are left alone."""
+
+    max_file_bytes: int
+    max_inflated_bytes: int
+    max_columns: int
+    settle_seconds: float
+    partial_grace_seconds: float
+
+    @classmethod
+    def from_env(cls) -> "Limits":
+        def num(name: str, default: float) -> float:
+            try:
+                return float(os.environ.get(name, default))
+            except ValueError:
+                return default
+        return cls(int(num("PARKSTAT_MAX_FILE_MB", 100) * 1024 * 1024),
+                   int(num("PARKSTAT_MAX_INFLATED_MB", 300) * 1024 * 1024),
+                   int(num("PARKSTAT_MAX_COLUMNS", 500)), num("PARKSTAT_SETTLE_SECONDS", 30),
+                   num("PARKSTAT_PARTIAL_GRACE_SECONDS", 3600))
+
+
 def quiet_environment() -> None:
     """No telemetry and no version checks over the network, for every tool we run."""
     os.environ.setdefault("DO_NOT_TRACK", "1")

@@ -96,7 +96,7 @@ def parse_date(text: str) -> dt.date | None:
             return dt.date(int(parts[0]), int(parts[1]), int(parts[2]))
         if len(parts) == 2:
             return dt.date(int(parts[0]), int(parts[1]), 1)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: a 10-digit "year" (found by the fuzzer)
         pass
     raise ValueProblem("无法识别的日期", "unrecognised date")
 

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import duckdb
 
+from ingest.ledger import sql_path
+
 NO_EXTENSIONS = {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
 # sheet names (Excel allows 31 characters) of the marts, in reading order
 MART_SHEETS = {
@@ -59,7 +61,7 @@ def write_parquet(con: duckdb.DuckDBPyConnection, out_dir: Path) -> list[Path]:
     for (table,) in con.execute("""select table_name from duckdb_tables() where schema_name = 'marts'
                                    order by table_name""").fetchall():
         path = out_dir / f"{table}.parquet"
-        con.execute(f"copy (select * from marts.\"{table}\") to '{path}' (format parquet)")
+        con.execute(f"copy (select * from marts.\"{table}\") to {sql_path(path)} (format parquet)")
         written.append(path)
     return written
 

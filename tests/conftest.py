@@ -15,6 +15,8 @@ from ingest.settings import WarehouseHome
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+# tests drop a file and ingest at once: no settle time (its own test sets one)
+os.environ.setdefault("PARKSTAT_SETTLE_SECONDS", "0")
 
 
 @pytest.fixture
