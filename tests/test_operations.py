@@ -155,6 +155,9 @@ def test_history_keeps_the_last_publishes_and_rollback_serves_an_earlier_one(ops
 
 def test_each_publish_has_every_mart_as_parquet(ops):
     home = ops["home"]
+    # analysts' and leaders' files are read-only, the served one included
+    assert all(os.stat(p).st_mode & 0o222 == 0 for p in [home.published_db, *home.current.rglob("*")]
+               if p.is_file())
     con = duckdb.connect()
     for mart in MART_SHEETS:
         n = con.execute("select count(*) from read_parquet(?)", [str(home.current / "marts" / f"{mart}.parquet")])
