@@ -207,15 +207,14 @@ def publish(home: WarehouseHome, run_id: str, required: list[str], docs_site: Pa
     if docs_site is not None:
         (staging / "docs").mkdir()
         shutil.copyfile(docs_site, staging / "docs" / "index.html")
-    # analysts' and leaders' copies are read-only files: nothing is ever written into a publish
-    os.chmod(candidate, 0o444)
-    for p in staging.rglob("*"):
-        if p.is_file():
-            os.chmod(p, 0o444)
     _link_or_copy(candidate, staging / "warehouse.duckdb")
     (staging / "publish.json").write_text(json.dumps(
         {"run_id": run_id, "published_at": now.isoformat(timespec="seconds"), "tables": counts,
          "sheets": sheets}, ensure_ascii=False, indent=1), encoding="utf-8")
+    # analysts' and leaders' copies are read-only files: nothing is ever written into a publish
+    for p in [candidate, *staging.rglob("*")]:
+        if p.is_file():
+            os.chmod(p, 0o444)
     failpoint("publish.before_history")
     os.rename(staging, home.published_history / publish_id)
     failpoint("publish.before_replace")
