@@ -3,6 +3,7 @@ every promised shape, and the real refresh (the Dagster job, in-process)."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
@@ -17,6 +18,21 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
 # tests drop a file and ingest at once: no settle time (its own test sets one)
 os.environ.setdefault("PARKSTAT_SETTLE_SECONDS", "0")
+
+
+@contextlib.contextmanager
+def env_vars(**values: str):
+    """Set environment variables for a block (module fixtures cannot use monkeypatch)."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 @pytest.fixture

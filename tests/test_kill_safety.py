@@ -20,7 +20,7 @@ import sys
 import duckdb
 import pytest
 
-from tests.conftest import csv_bytes, drop, ledger_rows, make_home, query, refresh
+from tests.conftest import csv_bytes, drop, env_vars, ledger_rows, make_home, query, refresh
 
 NOW = "2022-05-20T09:00:00"
 REGISTRY = [["园区代码", "园区名称", "所属地区代码"], ["431300-ETDZ", "娄底经济技术开发区", "431302"]]
@@ -66,17 +66,12 @@ def opens_and_reads(home) -> str:
 
 @pytest.fixture(scope="module")
 def wh(tmp_path_factory):
-    saved = os.environ.get("PARKSTAT_NOW")
-    os.environ["PARKSTAT_NOW"] = NOW
-    home = make_home(tmp_path_factory.mktemp("kill") / "wh")
-    drop(home, "431300", "名录.csv", csv_bytes(REGISTRY))
-    drop(home, "431300", "2015.csv", park_file(2015, 100))
-    assert refresh(home)
-    yield {"home": home, "sent": {"名录.csv", "2015.csv"}}
-    if saved is None:
-        os.environ.pop("PARKSTAT_NOW", None)
-    else:
-        os.environ["PARKSTAT_NOW"] = saved
+    with env_vars(PARKSTAT_NOW=NOW):
+        home = make_home(tmp_path_factory.mktemp("kill") / "wh")
+        drop(home, "431300", "名录.csv", csv_bytes(REGISTRY))
+        drop(home, "431300", "2015.csv", park_file(2015, 100))
+        assert refresh(home)
+        yield {"home": home, "sent": {"名录.csv", "2015.csv"}}
 
 
 # (kill point, how: a failpoint name or a line of the run's log to kill at)

@@ -10,14 +10,13 @@ publish exactly the baseline's facts, dimensions and comparison marts."""
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 
 import duckdb
 import pytest
 
 from ingest.pipeline import ingest_landing
-from tests.conftest import csv_bytes, drop, make_home, refresh, xls_bytes, xlsx_bytes
+from tests.conftest import csv_bytes, drop, env_vars, make_home, refresh, xls_bytes, xlsx_bytes
 
 NOW = "2023-06-15T09:00:00"
 PARK_H = ["统计期", "园区代码", "园区生产总值", "税收"]
@@ -211,21 +210,16 @@ def published_snapshot(home) -> dict[str, list[tuple]]:
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory):
-    saved = os.environ.get("PARKSTAT_NOW")
-    os.environ["PARKSTAT_NOW"] = NOW
-    home = make_home(tmp_path_factory.mktemp("corpus") / "wh")
-    drop(home, "431300", "名录.csv", csv_bytes(REGISTRY))
-    drop(home, "431300", "指标.csv", park(["2022-04", "431300-ETDZ", "1000", "100"],
-                                         ["2022-04", "431300-LSJ", "500", "50"]))
-    drop(home, "431300", "全市.csv", table(REGION_H, ["2022-04", "431300", "5000", "400"]))
-    drop(home, "431381", "项目.csv", table(PROJ_H, GOOD_PROJECT))
-    assert refresh(home)
-    state = {"home": home, "data": data_snapshot(home), "published": published_snapshot(home)}
-    yield state
-    if saved is None:
-        os.environ.pop("PARKSTAT_NOW", None)
-    else:
-        os.environ["PARKSTAT_NOW"] = saved
+    with env_vars(PARKSTAT_NOW=NOW):
+        home = make_home(tmp_path_factory.mktemp("corpus") / "wh")
+        drop(home, "431300", "名录.csv", csv_bytes(REGISTRY))
+        drop(home, "431300", "指标.csv", park(["2022-04", "431300-ETDZ", "1000", "100"],
+                                             ["2022-04", "431300-LSJ", "500", "50"]))
+        drop(home, "431300", "全市.csv", table(REGION_H, ["2022-04", "431300", "5000", "400"]))
+        drop(home, "431381", "项目.csv", table(PROJ_H, GOOD_PROJECT))
+        assert refresh(home)
+        state = {"home": home, "data": data_snapshot(home), "published": published_snapshot(home)}
+        yield state
 
 
 def test_the_corpus_is_large_and_every_case_distinct():

@@ -3,41 +3,35 @@ each figure computed by hand and compared with what the published marts say."""
 
 from __future__ import annotations
 
-import os
 
 import pytest
 
-from tests.conftest import csv_bytes, drop, make_home, query, refresh, xlsx_bytes
+from tests.conftest import csv_bytes, drop, env_vars, make_home, query, refresh, xlsx_bytes
 
 PROJ_H = ["统计期", "项目代码", "项目名称", "所属地区代码", "总投资", "年度计划投资", "本年累计完成投资"]
 
 
 @pytest.fixture(scope="module")
 def wh(tmp_path_factory):
-    saved = os.environ.get("PARKSTAT_NOW")
-    os.environ["PARKSTAT_NOW"] = "2022-05-10T09:00:00"
-    home = make_home(tmp_path_factory.mktemp("marts") / "wh")
-    drop(home, "431300", "名录.csv", csv_bytes([["园区代码", "园区名称", "所属地区代码"],
-                                              ["431300-ETDZ", "娄底经济技术开发区", "431302"],
-                                              ["431300-LSJ", "冷水江经济开发区", "431381"]]))
-    drop(home, "431300", "地区.xlsx", xlsx_bytes([
-        ["单位：亿元"], ["统计期", "地区代码", "地区生产总值", "税收"],
-        ["2020", "431300", 1000, 10], ["2021", "431300", 1100, 11],
-        ["2021", "431302", 300, None], ["2021", "431321", 250, None], ["2021", "431322", 200, None],
-        ["2021", "431381", 200, None], ["2021", "431382", 150, None]]))
-    drop(home, "431300", "园区.csv", csv_bytes([["统计期", "园区代码", "税收（万元）"],
-                                              ["2020", "431300-ETDZ", "100"], ["2021", "431300-ETDZ", "150"],
-                                              ["2020", "431300-LSJ", "200"], ["2021", "431300-LSJ", "220"]]))
-    drop(home, "431381", "项目.csv", csv_bytes([PROJ_H, ["2022年1-3月", "A", "甲", "431381", "9000", "1000", "500"],
-                                               ["2022年1-3月", "B", "乙", "431381", "9000", "3000", "700"]]))
-    drop(home, "431382", "项目.csv", csv_bytes([PROJ_H, ["2022-03", "C", "丙", "431382", "9000", "2000", "1000"]]))
-    drop(home, "431382", "项目4月.csv", csv_bytes([PROJ_H, ["2022-04", "C", "丙", "431382", "9000", "x", "1200"]]))
-    assert refresh(home)
-    yield home
-    if saved is None:
-        os.environ.pop("PARKSTAT_NOW", None)
-    else:
-        os.environ["PARKSTAT_NOW"] = saved
+    with env_vars(PARKSTAT_NOW="2022-05-10T09:00:00"):
+        home = make_home(tmp_path_factory.mktemp("marts") / "wh")
+        drop(home, "431300", "名录.csv", csv_bytes([["园区代码", "园区名称", "所属地区代码"],
+                                                  ["431300-ETDZ", "娄底经济技术开发区", "431302"],
+                                                  ["431300-LSJ", "冷水江经济开发区", "431381"]]))
+        drop(home, "431300", "地区.xlsx", xlsx_bytes([
+            ["单位：亿元"], ["统计期", "地区代码", "地区生产总值", "税收"],
+            ["2020", "431300", 1000, 10], ["2021", "431300", 1100, 11],
+            ["2021", "431302", 300, None], ["2021", "431321", 250, None], ["2021", "431322", 200, None],
+            ["2021", "431381", 200, None], ["2021", "431382", 150, None]]))
+        drop(home, "431300", "园区.csv", csv_bytes([["统计期", "园区代码", "税收（万元）"],
+                                                  ["2020", "431300-ETDZ", "100"], ["2021", "431300-ETDZ", "150"],
+                                                  ["2020", "431300-LSJ", "200"], ["2021", "431300-LSJ", "220"]]))
+        drop(home, "431381", "项目.csv", csv_bytes([PROJ_H, ["2022年1-3月", "A", "甲", "431381", "9000", "1000", "500"],
+                                                   ["2022年1-3月", "B", "乙", "431381", "9000", "3000", "700"]]))
+        drop(home, "431382", "项目.csv", csv_bytes([PROJ_H, ["2022-03", "C", "丙", "431382", "9000", "2000", "1000"]]))
+        drop(home, "431382", "项目4月.csv", csv_bytes([PROJ_H, ["2022-04", "C", "丙", "431382", "9000", "x", "1200"]]))
+        assert refresh(home)
+        yield home
 
 
 def test_investment_progress_by_county_city_and_province(wh):

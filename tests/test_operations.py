@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from ingest.cli import app
 from orchestration.outputs import MART_SHEETS
-from tests.conftest import csv_bytes, drop, make_home, query, refresh
+from tests.conftest import csv_bytes, drop, env_vars, make_home, query, refresh
 
 HOSTILE_NAME = '=HYPERLINK("http://example.invalid","点我")<script>alert(1)</script>'
 REGISTRY = [["园区代码", "园区名称", "所属地区代码"], ["431300-ETDZ", HOSTILE_NAME, "431302"],
@@ -66,26 +66,19 @@ def marts_snapshot(home) -> dict[str, list[tuple]]:
 
 @pytest.fixture(scope="module")
 def ops(tmp_path_factory):
-    saved = {k: os.environ.get(k) for k in ("PARKSTAT_NOW", "PARKSTAT_KEEP_PUBLISHES")}
-    os.environ["PARKSTAT_NOW"] = "2022-05-20T09:00:00"
-    os.environ["PARKSTAT_KEEP_PUBLISHES"] = "3"
-    home = make_home(tmp_path_factory.mktemp("ops") / "wh")
-    drop(home, "431300", "名录.csv", csv_bytes(REGISTRY))
-    drop(home, "431300", "地区.csv", csv_bytes([REGION_H, ["2020", "431300", "10000", "900"],
-                                              ["2021", "431300", "11000", "1000"]]))
-    drop(home, "431300", "园区.csv", csv_bytes([PARK_H, ["2020", "431300-ETDZ", "3000", "300"],
-                                              ["2021", "431300-ETDZ", "3300", "360"],
-                                              ["2021", "431300-LSJ", "1000", "100"]]))
-    drop(home, "431381", "=cmd|' /C calc'!A0.csv", csv_bytes([PROJ_H, ["2022-04", "P1", "冷钢技改", "431381",
-                                                                      "9000", "4000", "1500"]]))
-    assert refresh(home)
-    state = {"home": home, "first": marts_snapshot(home)}
-    yield state
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+    with env_vars(PARKSTAT_NOW="2022-05-20T09:00:00", PARKSTAT_KEEP_PUBLISHES="3"):
+        home = make_home(tmp_path_factory.mktemp("ops") / "wh")
+        drop(home, "431300", "名录.csv", csv_bytes(REGISTRY))
+        drop(home, "431300", "地区.csv", csv_bytes([REGION_H, ["2020", "431300", "10000", "900"],
+                                                  ["2021", "431300", "11000", "1000"]]))
+        drop(home, "431300", "园区.csv", csv_bytes([PARK_H, ["2020", "431300-ETDZ", "3000", "300"],
+                                                  ["2021", "431300-ETDZ", "3300", "360"],
+                                                  ["2021", "431300-LSJ", "1000", "100"]]))
+        drop(home, "431381", "=cmd|' /C calc'!A0.csv", csv_bytes([PROJ_H, ["2022-04", "P1", "冷钢技改", "431381",
+                                                                          "9000", "4000", "1500"]]))
+        assert refresh(home)
+        state = {"home": home, "first": marts_snapshot(home)}
+        yield state
 
 
 def test_a_refresh_without_new_input_publishes_identical_marts(ops):

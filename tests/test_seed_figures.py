@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from ingest.sample import write_sample
-from tests.conftest import make_home, query, refresh
+from tests.conftest import env_vars, make_home, query, refresh
 
 NOW = "2024-06-15T09:00:00"
 MARTS = ["park_share_comparison", "investment_progress", "growth_comparison", "park_rankings", "region_share",
@@ -28,16 +28,11 @@ ANALYSTS = Path(__file__).parents[1] / "docs" / "analysts.md"
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
-    saved = os.environ.get("PARKSTAT_NOW")
-    os.environ["PARKSTAT_NOW"] = NOW
-    home = make_home(tmp_path_factory.mktemp("sample") / "wh")
-    write_sample(home.landing)
-    assert refresh(home)
-    yield home
-    if saved is None:
-        os.environ.pop("PARKSTAT_NOW", None)
-    else:
-        os.environ["PARKSTAT_NOW"] = saved
+    with env_vars(PARKSTAT_NOW=NOW):
+        home = make_home(tmp_path_factory.mktemp("sample") / "wh")
+        write_sample(home.landing)
+        assert refresh(home)
+        yield home
 
 
 def test_every_sample_file_is_accepted(sample):
