@@ -1,0 +1,23 @@
+{#- The supersession rule, in one place: of the rows of `rows` (a relation with
+    file_id and period), keep those whose file is not superseded for that
+    period, and of those, per key, the most recently accepted file's. Adds the
+    file's submitter_code and received_at. -#}
+{% macro standing_rows(rows, key_columns) -%}
+    select ranked.*
+    from (
+        select
+            r.*,
+            f.submitter_code,
+            f.received_at,
+            row_number() over (
+                partition by {% for c in key_columns %}r.{{ c }}{{ ", " if not loop.last }}{% endfor %}
+                order by r.file_id desc
+            ) as recency
+        from {{ rows }} as r
+        inner join {{ ref('stg_ledger__files') }} as f on f.file_id = r.file_id
+        inner join {{ ref('stg_ledger__file_periods') }} as fp
+            on fp.file_id = r.file_id and fp.period = r.period
+        where fp.superseded_by is null
+    ) as ranked
+    where ranked.recency = 1
+{%- endmacro %}
