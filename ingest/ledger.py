@@ -69,26 +69,23 @@ create table if not exists project_progress (
 );
 """
 
-# The figure that stands for each key: files not superseded for that period,
-# the most recently accepted file first.
-STANDING_VALUES = """
-create or replace temp view standing_values as
-select iv.*, f.submitter_code, f.received_at
-from indicator_values iv
-join files f on f.file_id = iv.file_id
-join file_periods fp on fp.file_id = iv.file_id and fp.period = iv.period and fp.superseded_by is null
-qualify row_number() over (partition by iv.entity_type, iv.entity_code, iv.period, iv.indicator
-                           order by iv.file_id desc) = 1
+def standing_view(name: str, table: str, keys: tuple[str, ...]) -> str:
+    """A temp view of the rows of ``table`` that stand: files not superseded for
+    that period, the most recently accepted file winning per key (the rule the
+    dbt macro ``standing_rows`` applies to the staged copies)."""
+    return f"""
+create or replace temp view {name} as
+select t.*, f.submitter_code, f.received_at
+from {table} t
+join files f on f.file_id = t.file_id
+join file_periods fp on fp.file_id = t.file_id and fp.period = t.period and fp.superseded_by is null
+qualify row_number() over (partition by {", ".join("t." + k for k in keys)} order by t.file_id desc) = 1
 """
 
-STANDING_PROJECTS = """
-create or replace temp view standing_projects as
-select pp.*, f.submitter_code, f.received_at
-from project_progress pp
-join files f on f.file_id = pp.file_id
-join file_periods fp on fp.file_id = pp.file_id and fp.period = pp.period and fp.superseded_by is null
-qualify row_number() over (partition by pp.project_code, pp.period order by pp.file_id desc) = 1
-"""
+
+STANDING_VALUES = standing_view("standing_values", "indicator_values",
+                                ("entity_type", "entity_code", "period", "indicator"))
+STANDING_PROJECTS = standing_view("standing_projects", "project_progress", ("project_code", "period"))
 
 # reference tables export() writes beside the ledger's (dbt sources too)
 REFERENCE_EXPORTS = ("ref_divisions", "ref_indicators", "ref_usd_cny_rates", "ref_reporting_calendar", "ref_months",
