@@ -69,6 +69,10 @@ create table if not exists project_progress (
 );
 """
 
+# DuckDB may never fetch an extension at run time (no network here)
+NO_EXTENSIONS = {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
+
+
 def standing_view(name: str, table: str, keys: tuple[str, ...]) -> str:
     """A temp view of the rows of ``table`` that stand: files not superseded for
     that period, the most recently accepted file winning per key (the rule the
@@ -111,7 +115,7 @@ class Ledger:
     def __init__(self, path: Path, read_only: bool = False):
         """``read_only`` (for ``parkstat check``): nothing is written; a warehouse
         with no ledger yet reads as an empty one."""
-        config = {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
+        config = NO_EXTENSIONS
         self.read_only = read_only
         if read_only and not path.exists():
             self.con = duckdb.connect(":memory:", config=config)

@@ -16,7 +16,6 @@ import duckdb
 
 from ingest.ledger import sql_path
 
-NO_EXTENSIONS = {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
 # sheet names (Excel allows 31 characters) of the marts, in reading order
 MART_SHEETS = {
     "park_share_comparison": "园区占比对比",

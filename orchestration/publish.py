@@ -21,10 +21,10 @@ from pathlib import Path
 import duckdb
 
 from ingest.failpoints import failpoint
+from ingest.ledger import NO_EXTENSIONS
 from ingest.settings import WarehouseHome
 
 PUBLISHED_SCHEMAS = ("marts", "core")
-NO_EXTENSIONS = {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
 # Analysts' clients (the DuckDB CLI, DBeaver, BI tools) lag behind the pipeline's
 # DuckDB 2.0: write the published file in a storage format DuckDB 1.0+ can read.
 PUBLISH_STORAGE_VERSION = "v1.0.0"
