@@ -8,6 +8,7 @@ data; this module only reads it.
 from __future__ import annotations
 
 import csv
+import os
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -135,9 +136,14 @@ def _months(spec: str) -> list[int]:
 @cache
 def reporting_calendar() -> list[dict]:
     """Who is expected to report which kind for which months: one row per
-    calendar line and month (the ``months`` column expanded)."""
+    calendar line and month (the ``months`` column expanded). A deployment with
+    its own calendar points ``PARKSTAT_REPORTING_CALENDAR`` at its CSV (same
+    columns as ``reference/reporting_calendar.csv``)."""
     rows = []
-    for r in read_csv("reporting_calendar.csv"):
+    own = os.environ.get("PARKSTAT_REPORTING_CALENDAR")
+    with (Path(own) if own else REFERENCE_DIR / "reporting_calendar.csv").open(encoding="utf-8", newline="") as fh:
+        lines = list(csv.DictReader(fh))
+    for r in lines:
         for m in _months(r["months"]):
             rows.append({"report_kind": r["report_kind"], "submitters": r["submitters"],
                          "within": r["within"] or None, "period_month": m, "from_period": r["from_period"],

@@ -1,0 +1,1 @@
+"""Benchmarks: ``uv run python -m benchmarks --size national`` (see docs/benchmarks.md)."""

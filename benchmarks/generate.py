@@ -1,0 +1,263 @@
+"""A deterministic, seeded generator of submissions at benchmark scale.
+
+Every current county-level division of the national division list
+(``ingest/reference/divisions.csv``) hosts parks and key projects; each city
+(or, for a municipality, the province) sends, in the contract's shapes:
+
+* its park register once (园区名录; XLSX for some cities),
+* each year's park and region indicators (年报),
+* each month's key-project report (月报, 1-2月 together), one file per month.
+
+Shapes rotate by city: UTF-8 with Chinese headers and 万元 in the header; GBK
+with a title row and a ``单位：亿元`` line; UTF-8 with a BOM and the contract's
+English field names; GB18030 in 元; and, for one city in fifty, the monthly
+report as an XLSX workbook. Period texts vary as submitters write them
+(``2024-05``, ``2024年1-5月``, ``2024年5月``).
+
+Sizes: ``tiny`` (tests), ``province`` (Hunan), ``national`` (all of China:
+~2,850 counties, ~2,500 parks, 200,000 projects, five years ≈ 11 M
+project-months). The last month is held back in ``increment/`` for the
+benchmark's nightly increment.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from ingest import reference
+
+INDICATORS = ["gdp", "industrial_value_added", "hightech_value_added", "import_export", "tax",
+              "fixed_asset_investment", "industrial_revenue", "profit"]
+# share of a region's GDP each indicator is, and the parks' share of their host
+RATIO = {"gdp": 1.0, "industrial_value_added": 0.32, "hightech_value_added": 0.2, "import_export": 0.18,
+         "tax": 0.08, "fixed_asset_investment": 0.7, "industrial_revenue": 1.3, "profit": 0.07}
+CHAINS = ["工程机械", "先进钢铁材料", "新能源", "电子信息", "新材料", "农产品加工", "生物医药", "轻纺制鞋"]
+NATURES = ["新建", "扩建", "改建和技术改造", "迁建"]
+PROJECT_FIELDS = ["period", "project_code", "project_name", "region_code", "park_code", "industry_chain",
+                  "nature", "stage", "total_investment", "annual_plan", "ytd_completed", "start_date"]
+MONEY = {"total_investment", "annual_plan", "ytd_completed", *INDICATORS}
+SHAPES = ["zh_utf8", "gbk_title_yi", "en_bom", "gb18030_yuan"]
+
+
+@dataclass(frozen=True)
+class Size:
+    name: str
+    provinces: tuple[str, ...] | None  # two-digit prefixes; None = all
+    cities: int | None  # at most this many submitters (None = all)
+    projects: int  # in total
+    years: tuple[int, ...]
+
+    @property
+    def now(self) -> str:
+        """The moment the benchmark's runs pretend to happen (PARKSTAT_NOW)."""
+        return f"{self.years[-1] + 1}-01-20T02:00:00"
+
+
+SIZES = {
+    "tiny": Size("tiny", ("43",), 3, 120, (2023, 2024)),
+    "province": Size("province", ("43",), None, 8_500, (2020, 2021, 2022, 2023, 2024)),
+    "national": Size("national", None, None, 200_000, (2020, 2021, 2022, 2023, 2024)),
+}
+MONTHS = [2, *range(3, 13)]  # project reports: 1-2月 together, then monthly
+
+
+def submitters(size: Size) -> dict[str, list[str]]:
+    """submitter (city, or province for counties directly under it) -> its current counties."""
+    divs = reference.divisions()
+    out: dict[str, list[str]] = {}
+    for d in sorted(divs.values(), key=lambda d: d.code):
+        if d.level != "county" or d.valid_to is not None or d.is_statistical:
+            continue
+        if size.provinces and d.code[:2] not in size.provinces:
+            continue
+        out.setdefault(d.parent_code, []).append(d.code)
+    keys = sorted(out)[: size.cities] if size.cities else sorted(out)
+    return {k: out[k] for k in keys}
+
+
+def _money(v: float, unit: str) -> str:
+    if unit == "亿元":
+        return f"{v / 10000:.6f}"
+    if unit == "元":
+        return f"{round(v * 10000):d}"
+    return f"{v:.2f}"
+
+
+def _period(shape: str, year: int, month: int) -> str:
+    if shape == "gbk_title_yi":
+        return f"{year}年1-{month}月" if month > 1 else f"{year}年1月"
+    if shape == "en_bom":
+        return f"{year}年{month}月"
+    return f"{year}-{month:02d}"
+
+
+def _unit(shape: str) -> str:
+    return {"gbk_title_yi": "亿元", "gb18030_yuan": "元"}.get(shape, "万元")
+
+
+def _headers(shape: str, kind: str, fields: list[str]) -> list[list[str]]:
+    """Header (and title/unit) lines for a shape."""
+    zh = {f.name: f.zh for f in reference.kinds()[kind]}
+    if shape == "en_bom":
+        return [fields]
+    if shape == "gbk_title_yi":
+        return [[f"{zh.get('period', '')}报表"], ["单位：亿元"], [zh[f] for f in fields]]
+    unit = _unit(shape)
+    return [[zh[f] + (f"（{unit}）" if f in MONEY else "") for f in fields]]
+
+
+def _encode(shape: str, text: str) -> bytes:
+    if shape == "gbk_title_yi":
+        return text.encode("gbk")
+    if shape == "gb18030_yuan":
+        return text.encode("gb18030")
+    if shape == "en_bom":
+        return b"\xef\xbb\xbf" + text.encode("utf-8")
+    return text.encode("utf-8")
+
+
+def _write_csv(path: Path, shape: str, kind: str, fields: list[str], frame: pl.DataFrame) -> None:
+    head = "".join(",".join(r) + "\r\n" for r in _headers(shape, kind, fields))
+    body = frame.select(fields).write_csv(include_header=False, line_terminator="\r\n", quote_style="never")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(_encode(shape, head + body))
+
+
+def _write_xlsx(path: Path, kind: str, fields: list[str], frame: pl.DataFrame, title: str) -> None:
+    from openpyxl import Workbook
+
+    zh = {f.name: f.zh for f in reference.kinds()[kind]}
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("重点项目" if kind == "project_progress" else "园区名录")
+    ws.append([title])
+    ws.append(["单位：万元"])
+    ws.append([zh[f] for f in fields])
+    for row in frame.select(fields).iter_rows():
+        ws.append([float(v) if f in MONEY and v not in (None, "") else v for f, v in zip(fields, row)])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+
+
+def generate(size_name: str, out: Path, seed: int = 20261122) -> dict:
+    """Write the submissions of ``size`` under ``out/full/<submitter>/`` and the
+    held-back last month under ``out/increment/<submitter>/``; returns counts
+    (also written to ``out/manifest.json``). Same seed, same bytes."""
+    size = SIZES[size_name]
+    rng = random.Random(seed)
+    divs = reference.divisions()
+    subs = submitters(size)
+    n_counties = sum(len(v) for v in subs.values())
+    per_county = max(1, size.projects // n_counties)
+    years = list(size.years)
+    last = (years[-1], 12)
+    counts = {"size": size.name, "seed": seed, "submitters": len(subs), "counties": n_counties, "parks": 0,
+              "projects": 0, "project_rows": 0, "files": 0, "increment_files": 0, "bytes": 0, "now": size.now}
+
+    for i, (sub, counties) in enumerate(subs.items()):
+        shape = SHAPES[i % len(SHAPES)]
+        xlsx_projects = i % 50 == 7
+        name = divs[sub].name
+        # parks: most counties host one, a few two
+        parks = []
+        for c in counties:
+            n = 1 if rng.random() < 0.83 else (2 if rng.random() < 0.2 else 0)
+            for k in range(n):
+                parks.append({"park_code": f"{c}-P{k + 1}", "park_name": f"{divs[c].name}产业园{'一二'[k]}区",
+                              "region_code": c, "park_level": rng.choice(["国家级", "省级", "省级", "市级"]),
+                              "area_mu": f"{rng.randint(2, 60) * 1000}"})
+        counts["parks"] += len(parks)
+        full = out / "full" / sub
+        if parks:
+            reg = pl.DataFrame(parks)
+            fields = ["park_code", "park_name", "region_code", "park_level", "area_mu"]
+            if i % 10 == 5:
+                _write_xlsx(full / f"{name}园区名录.xlsx", "park_registry", fields, reg, f"{name}产业园区名录")
+            else:
+                _write_csv(full / f"{name}园区名录.csv", shape, "park_registry", fields, reg)
+
+        # annual indicators: regions (the city and its counties) and parks
+        unit = _unit(shape)
+        base = {c: rng.uniform(80, 900) * 10000 for c in counties}  # county GDP in 万元
+        base[sub] = sum(base.values()) * 1.15
+        for y in years:
+            growth = (1.06 + 0.01 * (y - years[0])) ** (y - years[0])
+            rrows, prows = [], []
+            for c in [sub, *counties]:
+                g = base[c] * growth * rng.uniform(0.97, 1.03)
+                rrows.append({"period": _period(shape, y, 12), "region_code": c, "region_name": divs[c].name,
+                              **{k: _money(g * RATIO[k] * rng.uniform(0.9, 1.1), unit) for k in INDICATORS}})
+                for p in (p for p in parks if p["region_code"] == c):
+                    share = rng.uniform(0.15, 0.4)
+                    prows.append({"period": _period(shape, y, 12), "park_code": p["park_code"],
+                                  "park_name": p["park_name"],
+                                  **{k: _money(g * share * RATIO[k], unit) for k in INDICATORS}})
+            rf = ["period", "region_code", "region_name", *INDICATORS]
+            _write_csv(full / f"{name}{y}年地区主要指标.csv", shape, "region_indicators", rf, pl.DataFrame(rrows))
+            if prows:
+                pf = ["period", "park_code", "park_name", *INDICATORS]
+                _write_csv(full / f"{name}{y}年园区主要指标.csv", shape, "park_indicators", pf, pl.DataFrame(prows))
+
+        # key projects: attributes once, then every month's cumulative figures (vectorised)
+        projects = []
+        for c in counties:
+            cparks = [p["park_code"] for p in parks if p["region_code"] == c]
+            for k in range(per_county):
+                start = rng.randint(years[0] - 2, years[-1])
+                total = round(rng.uniform(0.5, 40) * 10000, 2)
+                projects.append({"project_code": f"XM{c}{k:04d}", "project_name": f"{divs[c].name}重点项目{k + 1}号",
+                                 "region_code": c, "park_code": rng.choice(cparks) if cparks and rng.random() < 0.6 else "",
+                                 "industry_chain": rng.choice(CHAINS), "nature": rng.choice(NATURES),
+                                 "start_year": start, "total": total,
+                                 "start_date": f"{start}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+                                 "pace": rng.uniform(0.7, 1.2), "share": rng.uniform(0.15, 0.45)})
+        counts["projects"] += len(projects)
+        pf = pl.DataFrame(projects)
+        months = pl.DataFrame({"year": [y for y in years for _ in MONTHS], "month": MONTHS * len(years)})
+        rows = (pf.join(months, how="cross")
+                .with_columns(
+                    stage=pl.when(pl.col("year") < pl.col("start_year")).then(pl.lit("前期"))
+                    .when(pl.col("year") == pl.col("start_year")).then(pl.lit("新开工")).otherwise(pl.lit("续建")),
+                    plan=(pl.col("total") * pl.col("share") * (1 + 0.03 * (pl.col("year") - years[0]))).round(2))
+                .with_columns(ytd=(pl.col("plan") * pl.col("month") / 12 * pl.col("pace")).round(2)))
+        counts["project_rows"] += rows.height
+        fmt = {"亿元": lambda e: (e / 10000).round(6).cast(pl.String),
+               "元": lambda e: (e * 10000).round(0).cast(pl.Int64).cast(pl.String),
+               "万元": lambda e: e.round(2).cast(pl.String)}[unit]
+        for (y, m), part in rows.group_by(["year", "month"], maintain_order=True):
+            text = part.with_columns(
+                period=pl.lit(_period(shape, y, m)), total_investment=fmt(pl.col("total")),
+                annual_plan=fmt(pl.col("plan")), ytd_completed=fmt(pl.col("ytd")))
+            where = (out / "increment" / sub) if (y, m) == last else full
+            stem = f"{y}年1-{m}月{name}重点产业项目进度"
+            if xlsx_projects:
+                _write_xlsx(where / f"{stem}.xlsx", "project_progress", PROJECT_FIELDS,
+                            text.with_columns(total_investment=pl.col("total"), annual_plan=pl.col("plan"),
+                                              ytd_completed=pl.col("ytd")), stem)
+            else:
+                _write_csv(where / f"{stem}.csv", shape, "project_progress", PROJECT_FIELDS, text)
+
+    for part in ("full", "increment"):
+        files = [p for p in (out / part).rglob("*") if p.is_file()]
+        counts["files" if part == "full" else "increment_files"] = len(files)
+        counts["bytes"] += sum(p.stat().st_size for p in files)
+    calendar = out / "reporting_calendar.csv"
+    calendar.write_text(national_calendar(size), encoding="utf-8")
+    (out / "manifest.json").write_text(json.dumps(counts, ensure_ascii=False, indent=1), encoding="utf-8")
+    return counts
+
+
+def national_calendar(size: Size) -> str:
+    """The reporting calendar the generated submitters follow (every province in
+    ``size``; submitters are cities, and provinces for counties directly under them)."""
+    first = size.years[0]
+    lines = ["report_kind,submitters,within,months,from_period,to_period,due_days,notes"]
+    for within in size.provinces or ("",):
+        lines += [f"region_indicators,city,{within},12,{first}-12,,60,",
+                  f"park_indicators,city,{within},12,{first}-12,,60,",
+                  f"project_progress,city,{within},2-12,{first}-02,,15,"]
+    return "\n".join(lines) + "\n"
