@@ -56,9 +56,14 @@ def run_refresh(home: WarehouseHome) -> bool:
 
 
 @app.command()
-def refresh(home: Optional[Path] = HomeOption) -> None:
+def refresh(home: Optional[Path] = HomeOption,
+            full_refresh: bool = typer.Option(False, "--full-refresh",
+                                              help="Rebuild every fact from all history instead of the years "
+                                                   "new files touched.")) -> None:
     """Run the nightly refresh now: ingest the landing area, dbt build, publish."""
     h = _home(home)
+    if full_refresh:
+        os.environ["PARKSTAT_FULL_REFRESH"] = "1"
     if not run_refresh(h):
         raise typer.Exit(1)
 

@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pyarrow as pa
 
 from ingest import reference
@@ -95,12 +96,56 @@ STANDING_PROJECTS = standing_view("standing_projects", "project_progress", ("pro
 REFERENCE_EXPORTS = ("ref_divisions", "ref_indicators", "ref_usd_cny_rates", "ref_reporting_calendar", "ref_months",
                      "ref_run")
 EXPORTED = ("files", "messages", "file_periods", "received_periods", "indicator_values", "park_registry", "project_progress")
+# ledger tables rows are only added to (by file): exported in parts, one per run
+PARTED = ("messages", "received_periods", "indicator_values", "park_registry", "project_progress")
+COMPACT_PARTS = 64
+
+
+def _parts(folder: Path) -> list[tuple[int, int, Path]]:
+    """The parts of a staged table as (first file, last file, path), without any
+    part another one contains."""
+    found = []
+    for p in folder.glob("part-*.parquet"):
+        _, lo, hi = p.stem.split("-")
+        found.append((int(lo), int(hi), p))
+    keep = []
+    for lo, hi, p in found:
+        if any(lo2 <= lo and hi <= hi2 and (lo2, hi2) != (lo, hi) for lo2, hi2, _ in found):
+            p.unlink()
+        else:
+            keep.append((lo, hi, p))
+    return sorted(keep)
 
 
 def sql_path(path: Path) -> str:
     """A file path as a SQL string literal. Paths are the operator's (the warehouse
     home, the reference folder), never a submission's; quoted all the same."""
     return "'" + str(path).replace("'", "''") + "'"
+
+
+def _column(table: pl.DataFrame, name: str, dtype=pl.String) -> pl.Expr:
+    """A column of an accepted table, or nulls when the file had no such column."""
+    return (pl.col(name) if name in table.columns else pl.lit(None)).cast(dtype).alias(name)
+
+
+def indicator_rows(file_id: int, kind: str, table: pl.DataFrame) -> pl.DataFrame:
+    """An indicator file's accepted table in the ledger's long form (one row per
+    stated figure, in file order), with the columns of ``indicator_values``."""
+    etype = "park" if kind == "park_indicators" else "region"
+    key = "park_code" if etype == "park" else "region_code"
+    name = "park_name" if etype == "park" else "region_name"
+    parts = [table.select(pl.lit(file_id, dtype=pl.Int64).alias("file_id"), pl.lit(etype).alias("entity_type"),
+                          _column(table, key).alias("entity_code"), _column(table, name).alias("entity_name"),
+                          _column(table, "period"), pl.lit(ind).alias("indicator"),
+                          _column(table, ind, pl.Float64).alias("value_wan"),
+                          _column(table, ind + "__text").alias("original_value"),
+                          _column(table, ind + "__unit").alias("original_unit"),
+                          _column(table, "row_number", pl.Int32), pl.lit(i).alias("_order"))
+             .filter(pl.col("value_wan").is_not_null())
+             for i, ind in enumerate(reference.INDICATORS) if ind in table.columns]
+    if not parts:
+        return pl.DataFrame()
+    return pl.concat(parts).sort("row_number", "_order").drop("_order")
 
 
 class LedgerBusy(Exception):
@@ -131,6 +176,7 @@ class Ledger:
             self.con.execute(SCHEMA)
         self.con.execute(STANDING_VALUES)
         self.con.execute(STANDING_PROJECTS)
+        self._series = None  # ProjectSeries, made on the first project file
 
     def close(self) -> None:
         if not self.read_only:
@@ -169,7 +215,7 @@ class Ledger:
 
     # -- writing -------------------------------------------------------------
     def record(self, *, sha: str, submitter: str, file_name: str, size: int, received_at: dt.datetime,
-               kind: str | None, status: str, duplicate_of: int | None, records: list[dict],
+               kind: str | None, status: str, duplicate_of: int | None, table: pl.DataFrame | None,
                messages: list[Message], period_rows: dict[str, int], encoding: str | None, sheet: str | None,
                archive_path: str) -> int:
         """Write one file's outcome in one transaction; returns its file_id."""
@@ -182,13 +228,13 @@ class Ledger:
             accepted = status.startswith("accepted")
             con.execute("insert into files values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                         [file_id, sha, submitter, file_name, size, received_at, kind, status, duplicate_of,
-                         len(records) if accepted else 0, errors, warns, encoding, sheet, archive_path])
+                         table.height if accepted and table is not None else 0, errors, warns, encoding, sheet, archive_path])
             if messages:
                 con.executemany("insert into messages values (?,?,?,?,?,?,?,?,?,?)",
                                 [[file_id, i, m.severity, m.code, m.row, m.column, m.value, m.zh, m.en, m.line()]
                                  for i, m in enumerate(messages, 1)])
-            if accepted:
-                self._insert_rows(file_id, kind, records)
+            if accepted and table is not None:
+                self._insert_rows(file_id, kind, table)
             for p, n in sorted(period_rows.items()):
                 con.execute("insert into received_periods values (?,?,?)", [file_id, p, n])
                 if accepted:
@@ -201,57 +247,51 @@ class Ledger:
         except BaseException:
             con.execute("rollback")
             raise
+        if accepted and kind == "project_progress" and self._series is not None and table is not None:
+            self._series.accepted(file_id, submitter, table)
         return file_id
 
-    def _insert_rows(self, file_id: int, kind: str, records: list[dict]) -> None:
-        if kind in ("park_indicators", "region_indicators"):
-            etype = "park" if kind == "park_indicators" else "region"
-            key = "park_code" if etype == "park" else "region_code"
-            name = "park_name" if etype == "park" else "region_name"
-            rows = []
-            for r in records:
-                for ind in reference.INDICATORS:
-                    if r.get(ind) is not None:
-                        orig, unit = r[ind + "__original"]
-                        rows.append((file_id, etype, r[key], r.get(name), r["period"], ind, r[ind], orig, unit,
-                                     r["row_number"]))
-            self._append("indicator_values", rows)
-        elif kind == "park_registry":
-            self._append("park_registry", [(file_id, r["park_code"], r["park_name"], r["region_code"],
-                                            r.get("park_level"), r.get("area_mu"), r["row_number"])
-                                           for r in records])
-        elif kind == "project_progress":
-            cols = ["period", "project_code", "project_name", "region_code", "park_code", "industry_chain",
-                    "nature", "stage", "total_investment", "annual_plan", "ytd_completed", "start_date",
-                    "row_number"]
-            self._append("project_progress", [(file_id, *[r.get(c) for c in cols]) for r in records])
+    def _insert_rows(self, file_id: int, kind: str, table: pl.DataFrame) -> None:
+        def c(name: str, dtype=pl.String) -> pl.Expr:
+            return _column(table, name, dtype)
 
-    def _append(self, table: str, rows: list[tuple]) -> None:
-        if not rows:
+        fid = pl.lit(file_id, dtype=pl.Int64).alias("file_id")
+        if kind in ("park_indicators", "region_indicators"):
+            self._append("indicator_values", indicator_rows(file_id, kind, table))
+        elif kind == "park_registry":
+            self._append("park_registry", table.select(fid, c("park_code"), c("park_name"), c("region_code"),
+                                                       c("park_level"), c("area_mu", pl.Float64),
+                                                       c("row_number", pl.Int32)))
+        elif kind == "project_progress":
+            money = {"total_investment", "annual_plan", "ytd_completed"}
+            cols = ["period", "project_code", "project_name", "region_code", "park_code", "industry_chain",
+                    "nature", "stage", "total_investment", "annual_plan", "ytd_completed"]
+            self._append("project_progress", table.select(
+                fid, *[c(n, pl.Float64 if n in money else pl.String) for n in cols], c("start_date", pl.Date),
+                c("row_number", pl.Int32)))
+
+    def _append(self, table: str, frame: pl.DataFrame) -> None:
+        if frame.height == 0:
             return
-        cols = [d[0] for d in self.con.execute(f"select * from {table} limit 0").description]
-        arrow = pa.table({c: [r[i] for r in rows] for i, c in enumerate(cols)})
-        self.con.register("incoming_rows", arrow)
+        self.con.register("incoming_rows", frame.to_arrow())
         self.con.execute(f"insert into {table} select * from incoming_rows")
         self.con.unregister("incoming_rows")
 
     # -- checks against what the warehouse holds ------------------------------
-    def history_warnings(self, submitter: str, kind: str, records: list[dict], headers: dict[str, str]) -> list[Message]:
+    def history_warnings(self, submitter: str, kind: str, table: pl.DataFrame, headers: dict[str, str]) -> list[Message]:
         """Warnings that compare a file with the figures that stand: cumulative
         falls, year-on-year above 300 %, parks above their region, conflicts."""
         if kind == "project_progress":
-            return self._project_warnings(submitter, records, headers)
+            return self._project_warnings(submitter, table, headers)
         if kind not in ("park_indicators", "region_indicators"):
             return []
         etype = "park" if kind == "park_indicators" else "region"
         key = "park_code" if etype == "park" else "region_code"
-        rows = [(r[key], r["period"], ind, r[ind], r["row_number"])
-                for r in records for ind in reference.INDICATORS if r.get(ind) is not None]
-        if not rows:
+        long = indicator_rows(0, kind, table)
+        if long.height == 0:
             return []
-        inc = pa.table({"entity_code": [r[0] for r in rows], "period": [r[1] for r in rows],
-                        "indicator": [r[2] for r in rows], "value": [r[3] for r in rows],
-                        "row_number": [r[4] for r in rows]})
+        inc = long.select("entity_code", "period", "indicator", pl.col("value_wan").alias("value"),
+                          "row_number").to_arrow()
         con = self.con
         con.register("incoming", inc)
         try:
@@ -298,15 +338,20 @@ class Ledger:
             con.unregister("incoming")
             con.execute("drop table if exists series")
 
-    def _project_warnings(self, submitter: str, records: list[dict], headers: dict[str, str]) -> list[Message]:
+    def _project_warnings(self, submitter: str, table: pl.DataFrame, headers: dict[str, str]) -> list[Message]:
         """A project's 本年累计完成投资 below its previous month's, and a project-period
         another submitter reported too (this file's figure stands)."""
-        inc = pa.table({"project_code": [r["project_code"] for r in records],
-                        "period": [r["period"] for r in records],
-                        "value": [r.get("ytd_completed") for r in records],
-                        "row_number": [r["row_number"] for r in records]})
+        from ingest.series import ProjectSeries
+
+        if self._series is None:
+            self._series = ProjectSeries(self.con)
+        inc = table.select("project_code", "period", _column(table, "ytd_completed", pl.Float64).alias("value"),
+                           "row_number")
+        standing = self._series.standing(inc).to_arrow()
+        inc = inc.to_arrow()
         con = self.con
         con.register("incoming", inc)
+        con.register("standing_rows", standing)
         col = headers.get("ytd_completed", "ytd_completed")
         try:
             out: list[Message] = []
@@ -314,7 +359,7 @@ class Ledger:
                 with series as (
                     select project_code, period, value, true as incoming, row_number from incoming
                     union all
-                    select s.project_code, s.period, s.ytd_completed, false, null from standing_projects s
+                    select s.project_code, s.period, s.ytd_completed, false, null from standing_rows s
                     where not exists (select 1 from incoming i where i.project_code = s.project_code
                                       and i.period = s.period))
                 select period, value, prev_period, prev_value, row_number from (
@@ -327,7 +372,7 @@ class Ledger:
                                    row=rownum, column=col, value=f"{value:,.2f}"))
             for by, value, rownum in con.execute("""
                 select s.submitter_code, s.ytd_completed, i.row_number
-                from incoming i join standing_projects s on s.project_code = i.project_code and s.period = i.period
+                from incoming i join standing_rows s on s.project_code = i.project_code and s.period = i.period
                 where s.submitter_code <> ? order by i.row_number
             """, [submitter]).fetchall():
                 out.append(warning("conflict", f"{by} 已报送该项目本期进度（{value:,.2f}万元）；以本文件为准",
@@ -336,6 +381,7 @@ class Ledger:
             return out
         finally:
             con.unregister("incoming")
+            con.unregister("standing_rows")
 
     def _park_total_warnings(self, etype: str) -> list[Message]:
         """Parks registered within a region summing above the region's own total
@@ -374,10 +420,18 @@ class Ledger:
 
     # -- hand-off to dbt -------------------------------------------------------
     def export(self, staged: Path, now: dt.datetime | None = None) -> None:
-        """Snapshot every ledger table and the reference data to Parquet (dbt's sources)."""
+        """Hand the ledger to dbt as Parquet: the tables rows are only ever added
+        to (PARTED) as one new part per run holding the files recorded since the
+        last export — a night costs what arrived, not the history; the two small
+        tables a later file can change (files, file_periods) whole; and the
+        reference data."""
         staged.mkdir(parents=True, exist_ok=True)
+        last = self.con.execute("select coalesce(max(file_id), 0) from files").fetchone()[0]
         for table in EXPORTED:
-            self._copy(f"select * from {table}", staged / f"{table}.parquet")
+            if table in PARTED:
+                self._export_part(table, staged / table, last)
+            else:
+                self._copy(f"select * from {table}", staged / f"{table}.parquet")
         ref = reference.REFERENCE_DIR
         self._copy(f"select * from read_csv({sql_path(ref / 'divisions.csv')}, all_varchar = true)",
                    staged / "ref_divisions.parquet")
@@ -397,6 +451,31 @@ class Ledger:
         self.con.execute("create or replace temp table run_info as select cast(? as timestamp) as as_of",
                          [now or dt.datetime.now()])
         self._copy("select * from run_info", staged / "ref_run.parquet")
+
+    def _export_part(self, table: str, folder: Path, last: int) -> None:
+        """``folder/part-<first>-<last>.parquet``: rows of files first..last. A part is
+        renamed into place whole; parts contained in a wider one (left by a
+        compaction cut short) are removed; a ledger behind its parts (replaced
+        or restored) starts them afresh."""
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder.parent / f"{table}.parquet").unlink(missing_ok=True)  # the whole-table file of earlier versions
+        parts = _parts(folder)
+        if parts and max(hi for _, hi, _ in parts) > last:
+            for _, _, p in parts:
+                p.unlink()
+            parts = []
+        through = max((hi for _, hi, _ in parts), default=-1)
+        if through < last or not parts:
+            self._copy(f"select * from {table} where file_id > {through} and file_id <= {last} order by file_id",
+                       folder / f"part-{through + 1:012d}-{last:012d}.parquet")
+            parts = _parts(folder)
+        if len(parts) > COMPACT_PARTS:  # many small nights: one part again
+            target = folder / f"part-{0:012d}-{last:012d}.parquet"
+            self._copy(f"select * from read_parquet({sql_path(folder / 'part-*.parquet')}) order by file_id",
+                       target.with_name(target.name + ".compact"))
+            for _, _, p in parts:
+                p.unlink()
+            os.replace(target.with_name(target.name + ".compact"), target)
 
     def _copy(self, query: str, target: Path) -> None:
         tmp = target.with_suffix(".parquet.tmp")

@@ -20,13 +20,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ingest.failpoints import failpoint
-from ingest.layout import Layout, find_layout
+from ingest.layout import SCAN_ROWS, Layout, find_layout
 from ingest.ledger import Ledger
 from ingest.messages import Message, error
 from ingest.readers import Grid, UnreadableFile, read_grid
 from ingest.receipts import Receipt
 from ingest.settings import Limits, WarehouseHome
 from ingest.validate import Parsed, parse_rows, check_submitter
+from ingest.vectorized import parse_table
 
 TZ = ZoneInfo("Asia/Shanghai")
 KIND_ORDER = {"park_registry": 0}
@@ -182,7 +183,7 @@ def examine(arr: Arrival) -> None:
     except UnreadableFile as exc:
         arr.problem = error("unreadable", f"无法读取文件：{exc.zh}", f"unreadable file: {exc.en}")
         return
-    lay = find_layout(arr.grid.rows)
+    lay = find_layout(arr.grid.head(SCAN_ROWS + 1))
     if isinstance(lay, Layout):
         arr.layout = lay
     else:
@@ -257,7 +258,7 @@ def check_file(home: WarehouseHome, path: Path, submitter: str) -> Receipt:
     finally:
         ledger.close()
     return Receipt(arr.sha, submitter, arr.name, now_local().isoformat(sep=" "), parsed.kind, status,
-                   len(parsed.records) if status.startswith("accepted") else 0, parsed.messages, preview=True)
+                   parsed.row_count if status.startswith("accepted") else 0, parsed.messages, preview=True)
 
 
 def _ensure_receipt(home: WarehouseHome, ledger: Ledger, file_id: int | None) -> None:
@@ -290,10 +291,12 @@ def _validate_unguarded(arr: Arrival, ledger: Ledger, today: dt.date) -> Parsed:
         return Parsed(arr.kind, messages=[m for m in (sub_problem, arr.problem) if m])
     if sub_problem:
         return Parsed(arr.kind, messages=[sub_problem])
-    parsed = parse_rows(arr.grid.rows, arr.layout, arr.submitter, ledger.parks(), today)
+    parks = ledger.parks()
+    parsed = (parse_table(arr.grid, arr.layout, arr.submitter, parks, today)
+              or parse_rows(arr.grid.rows, arr.layout, arr.submitter, parks, today))
     if not parsed.errors:
         headers = {n: c.header for n, c in arr.layout.columns.items()}
-        parsed.messages.extend(ledger.history_warnings(arr.submitter, parsed.kind, parsed.records, headers))
+        parsed.messages.extend(ledger.history_warnings(arr.submitter, parsed.kind, parsed.table(), headers))
     return parsed
 
 
@@ -305,13 +308,14 @@ def _finish(home: WarehouseHome, ledger: Ledger, arr: Arrival, *, status: str,
         messages = [_duplicate_message(duplicate_of)]
     file_id = ledger.record(
         sha=arr.sha, submitter=arr.submitter, file_name=arr.name, size=arr.size, received_at=received,
-        kind=parsed.kind, status=status, duplicate_of=duplicate_of, records=parsed.records, messages=messages,
+        kind=parsed.kind, status=status, duplicate_of=duplicate_of,
+        table=parsed.table() if status.startswith("accepted") else None, messages=messages,
         period_rows=parsed.period_rows, encoding=arr.grid.encoding if arr.grid else None,
         sheet=arr.grid.sheet if arr.grid else None,
         archive_path=str(arr.archived.relative_to(home.root)) if arr.archived else "")
     failpoint("ingest.after_record")
     receipt = Receipt(arr.sha, arr.submitter, arr.name, received.isoformat(sep=" "), parsed.kind, status,
-                      len(parsed.records) if status.startswith("accepted") else 0, messages, file_id)
+                      parsed.row_count if status.startswith("accepted") else 0, messages, file_id)
     receipt.write(home.receipts)
     arr.path.unlink(missing_ok=True)  # archived and recorded: the landing copy has done its job
     return receipt

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 
 from charset_normalizer import from_bytes
@@ -38,11 +39,67 @@ class UnreadableFile(Exception):
         return (UnreadableFile, (self.zh, self.en))
 
 
+# text the csv module splits exactly as a plain split on the delimiter does (no
+# quotes, no lone CR, no blank line inside, no character Python strips but
+# Polars does not), which Polars may then read column by column
+_NOT_PLAIN = re.compile(r'["\x1c-\x1f]|\r(?!\n)|\n\r?\n(?=.)', re.S)
+
+
 @dataclass
 class Grid:
-    rows: list[list[str]]
+    """A file's cells. A plain CSV keeps its text and splits it only when asked:
+    ``head`` for the layout, ``body`` for the vectorised path, ``rows`` (the
+    csv module's reading, every row) for the row-by-row path."""
+
+    _rows: list[list[str]] | None = None
     encoding: str | None = None
     sheet: str | None = None
+    text: str | None = None  # a plain CSV's text (see _NOT_PLAIN)
+    delimiter: str = ","
+    width: int = 0  # a plain CSV's widest row
+
+    @property
+    def rows(self) -> list[list[str]]:
+        if self._rows is None:
+            self._rows = [list(r) for r in csv.reader(io.StringIO(self.text), delimiter=self.delimiter)]
+        return self._rows
+
+    @property
+    def row_count(self) -> int:
+        return len(self._lines()) if self._rows is None else len(self._rows)
+
+    def _lines(self) -> list[str]:
+        lines = self.text.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        return lines
+
+    def head(self, n: int) -> list[list[str]]:
+        if self._rows is not None:
+            return self._rows[:n]
+        out = []
+        for line in self.text.split("\n", n)[:n]:
+            line = line[:-1] if line.endswith("\r") else line
+            out.append(line.split(self.delimiter) if line else [])
+        return out[: self.row_count]
+
+    def body(self, start: int) -> "pl.DataFrame | None":
+        """Rows ``start`` onwards of a plain CSV as a frame of texts (missing cells
+        empty), read by Polars; None when the file is not plain."""
+        if self.text is None:
+            return None
+        import polars as pl
+
+        data = self.text.encode("utf-8")
+        try:
+            frame = pl.read_csv(data, has_header=False, separator=self.delimiter, quote_char=None,
+                                infer_schema=False, skip_lines=start,
+                                raise_if_empty=False)
+        except Exception:  # ragged beyond the first row's width, or anything unplanned: rows it is
+            return None
+        if frame.height != self.row_count - start or frame.width < self.width:
+            return None
+        return frame.fill_null("")
 
 
 def detect_encoding(data: bytes) -> str:
@@ -72,17 +129,30 @@ def read_csv_bytes(data: bytes) -> Grid:
     except (UnicodeDecodeError, LookupError) as exc:
         raise UnreadableFile(f"按 {enc} 解码失败", f"cannot decode as {enc}: {exc}") from exc
     sample = text[:20_000]
+    if not any(d in sample for d in "\t;|"):
+        delimiter = ","  # the only candidate present: what the sniffer would answer, or its fallback
+    else:
+        try:
+            dialect = csv.Sniffer().sniff(sample, delimiters=",\t;|")
+            delimiter = dialect.delimiter
+        except csv.Error:
+            delimiter = ","
+    grid = Grid(text=text, encoding=enc, delimiter=delimiter)
+    if _NOT_PLAIN.search(text) is None:  # split on demand; only the width is checked now
+        from ingest.settings import Limits
+
+        lines = grid._lines()
+        grid.width = max((line.count(delimiter) + 1 for line in lines), default=0)
+        longest = max((len(line) for line in lines), default=0)
+        if grid.width <= Limits.from_env().max_columns and longest < csv.field_size_limit():
+            return grid
     try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",\t;|")
-        delimiter = dialect.delimiter
-    except csv.Error:
-        delimiter = ","
-    try:
-        rows = [list(r) for r in csv.reader(io.StringIO(text), delimiter=delimiter)]
+        grid._rows = grid.rows
     except csv.Error as exc:
         raise UnreadableFile("CSV 格式错误", f"malformed CSV: {exc}") from exc
-    check_width(rows)
-    return Grid(rows=rows, encoding=enc)
+    grid.text = None
+    check_width(grid.rows)
+    return grid
 
 
 def pick_sheet(names: list[str]) -> int:
@@ -151,7 +221,7 @@ def read_excel_bytes(data: bytes) -> Grid:
                              f"columns, over the limit of {Limits.from_env().max_columns}")
     cols = [c.to_pylist() for c in table.columns]
     rows = [[("" if c[i] is None else str(c[i])) for c in cols] for i in range(table.num_rows)]
-    return Grid(rows=rows, sheet=names[idx])
+    return Grid(rows, sheet=names[idx])
 
 
 def read_grid(data: bytes, file_name: str) -> Grid:

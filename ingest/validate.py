@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+import polars as pl
+
 from ingest import reference
 from ingest.layout import Layout
 from ingest.text import nfkc
@@ -28,6 +30,31 @@ class Parsed:
     # rows naming each period, errors or not: which periods a file reports
     # (a rejected file too, for marts.submission_status)
     period_rows: dict[str, int] = field(default_factory=dict)
+    # the vectorised path's records, already a table (ingest/vectorized.py)
+    frame: pl.DataFrame | None = None
+
+    @property
+    def row_count(self) -> int:
+        return self.frame.height if self.frame is not None else len(self.records)
+
+    def table(self) -> pl.DataFrame:
+        """The accepted records as one table: a column per field read, money as
+        ``<field>`` (万元), ``<field>__text`` and ``<field>__unit``; ``row_number``."""
+        if self.frame is not None:
+            return self.frame
+        fields = {f.name: f for f in reference.kinds()[self.kind]} if self.kind else {}
+        names = [n for n in fields if any(n in r for r in self.records)]
+        types = {"money": pl.Float64, "number": pl.Float64, "date": pl.Date}
+        cols: dict[str, pl.Series] = {}
+        for n in names:
+            cols[n] = pl.Series(n, [r.get(n) for r in self.records], dtype=types.get(fields[n].type, pl.String))
+            if fields[n].type == "money":
+                orig = [r.get(n + "__original") for r in self.records]
+                cols[n + "__text"] = pl.Series([o[0] if o else None for o in orig], dtype=pl.String)
+                cols[n + "__unit"] = pl.Series([o[1] if o else None for o in orig], dtype=pl.String)
+        cols["row_number"] = pl.Series([r["row_number"] for r in self.records], dtype=pl.Int64)
+        self.frame = pl.DataFrame(cols)
+        return self.frame
 
     @property
     def errors(self) -> list[Message]:
@@ -71,6 +98,40 @@ def resolve_region(code: str, year: int) -> tuple[str | None, Message | None]:
         return div.code, warning("region_mapped", f"{code}（{divs[code].name}）已撤销，按承继代码 {div.code}（{div.name}）入库",
                                  f"retired code {code} stored as its successor {div.code}", value=code)
     return code, None
+
+
+class CellProblem(Exception):
+    def __init__(self, code: str, zh: str, en: str):
+        super().__init__(en)
+        self.code, self.zh, self.en = code, zh, en
+
+
+def cell_number(f, text: str) -> float | None:
+    """The number a money or number cell states (None for a missing marker),
+    before any unit; CellProblem for what is not accepted."""
+    if f.type == "money" and nfkc(text).strip().endswith("%"):
+        raise CellProblem("percent_in_money", "金额不能是百分比", "a money figure cannot be a percentage")
+    try:
+        v = parse_number(text)
+    except ValueProblem as p:
+        raise CellProblem("not_a_number", p.zh, p.en) from None
+    if v is not None and v < 0:
+        raise CellProblem("negative_money" if f.type == "money" else "negative_number", "不能为负数",
+                          "must not be negative")
+    return v
+
+
+def number_cell(f, col, layout: Layout, text: str, year: int) -> tuple[float | None, tuple[str, str] | None]:
+    """One money or number cell: (value, (original text, unit)) with money in 万元;
+    (None, None) for a missing marker; CellProblem for what is not accepted."""
+    v = cell_number(f, text)
+    if v is None or f.type != "money":
+        return v, None
+    unit = col.unit or layout.unit_line
+    try:
+        return money_to_wan(v, unit, year, usd_allowed=(f.name == "import_export")), (text, unit or "万元")
+    except ValueProblem as p:
+        raise CellProblem("bad_unit", p.zh, p.en) from None
 
 
 def _not_data(row: list[str], required: list[str]) -> bool:
@@ -122,29 +183,15 @@ def parse_rows(rows: list[list[str]], layout: Layout, submitter: str, parks: dic
             if n == "period":
                 continue
             if f.type in ("money", "number"):
-                if f.type == "money" and nfkc(text).strip().endswith("%"):
-                    bad(n, "percent_in_money", "金额不能是百分比", "a money figure cannot be a percentage")
-                    continue
                 try:
-                    v = parse_number(text)
-                except ValueProblem as p:
-                    bad(n, "not_a_number", p.zh, p.en)
+                    value, original = number_cell(f, col, layout, text, year)
+                except CellProblem as p:
+                    bad(n, p.code, p.zh, p.en)
                     continue
-                if v is not None and v < 0:
-                    bad(n, "negative_money" if f.type == "money" else "negative_number", "不能为负数",
-                        "must not be negative")
-                    continue
-                if v is not None and f.type == "money":
-                    unit = col.unit or layout.unit_line
-                    try:
-                        rec[n] = money_to_wan(v, unit, year, usd_allowed=(n == "import_export"))
-                    except ValueProblem as p:
-                        bad(n, "bad_unit", p.zh, p.en)
-                        continue
-                    rec[n + "__original"] = (text, unit or "万元")
-                else:
-                    rec[n] = v
-                if v is None and f.required == "yes":
+                rec[n] = value
+                if original is not None:
+                    rec[n + "__original"] = original
+                if value is None and f.required == "yes":
                     bad(n, "missing_value", "必填项为空", "required value is empty")
             elif f.type == "date":
                 try:

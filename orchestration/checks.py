@@ -30,7 +30,7 @@ def no_internal_ingest_errors(warehouse: WarehouseResource) -> AssetCheckResult:
     con = duckdb.connect(":memory:", config=NO_EXTENSIONS)
     try:
         n = con.execute("select count(*) from read_parquet(?) where code = 'internal_error'",
-                        [str(warehouse.paths.staged / "messages.parquet")]).fetchone()[0]
+                        [str(warehouse.paths.staged / "messages" / "*.parquet")]).fetchone()[0]
     finally:
         con.close()
     return AssetCheckResult(passed=n == 0, severity=AssetCheckSeverity.WARN, metadata={"files": n})

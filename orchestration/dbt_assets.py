@@ -5,14 +5,18 @@ groups models by layer folder, and points dbt sources at the ingest assets.
 """
 
 
+import hashlib
+import os
 import shutil
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from orchestration.project import dbt_project, ensure_manifest
+from ingest.reference import REFERENCE_DIR
+from orchestration.project import DBT_DIR, dbt_project, ensure_manifest
 from orchestration.resources import WarehouseResource
 
 
@@ -31,11 +35,38 @@ class ParkstatTranslator(DagsterDbtTranslator):
 translator = ParkstatTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
+def build_fingerprint() -> str:
+    """What an incremental build assumes unchanged since the last one: the dbt
+    project (models, macros, config) and the reference data (divisions, the
+    calendar...). When it changes, the next build is a full one."""
+    h = hashlib.sha256()
+    files = [p for sub in ("models", "macros") for p in (DBT_DIR / sub).rglob("*") if p.is_file()]
+    files += [DBT_DIR / "dbt_project.yml", *REFERENCE_DIR.glob("*.csv")]
+    own = os.environ.get("PARKSTAT_REPORTING_CALENDAR")
+    files += [Path(own)] if own else []
+    for p in sorted(files):
+        h.update(str(p.relative_to(p.anchor)).encode() + b"\0" + p.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
 @dbt_assets(manifest=ensure_manifest(), dagster_dbt_translator=translator, name="dbt_models")
 def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
-    invocation = dbt.cli(["build"], context=context)
+    """``dbt build``: incremental facts take only the years new files touched
+    (macro touched_years); a full rebuild when the working database is new, the
+    project or reference data changed (build_fingerprint), or
+    ``PARKSTAT_FULL_REFRESH=1`` asks for one."""
+    home = warehouse.paths
+    stamp = home.work_db.with_name("build.fingerprint")
+    fingerprint = build_fingerprint()
+    full = (os.environ.get("PARKSTAT_FULL_REFRESH") == "1" or not home.work_db.exists()
+            or not stamp.exists() or stamp.read_text() != fingerprint)
+    if full:
+        context.log.info("full rebuild (new working database, changed project or reference data, or asked for)")
+    stamp.unlink(missing_ok=True)  # written again only once this build succeeded
+    invocation = dbt.cli(["build", *(["--full-refresh"] if full else [])], context=context)
     try:
         yield from invocation.stream()
+        stamp.write_text(fingerprint)
     finally:
         # dagster-dbt leaves a target/<run> folder per invocation
         if invocation.target_path != dbt_project.target_path:

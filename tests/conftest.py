@@ -21,10 +21,14 @@ os.environ.setdefault("PARKSTAT_SETTLE_SECONDS", "0")
 
 
 @contextlib.contextmanager
-def env_vars(**values: str):
-    """Set environment variables for a block (module fixtures cannot use monkeypatch)."""
+def env_vars(**values: str | None):
+    """Set (None: unset) environment variables for a block (module fixtures cannot use monkeypatch)."""
     saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
+    for k, v in values.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
     try:
         yield
     finally:

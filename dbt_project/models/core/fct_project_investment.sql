@@ -3,12 +3,17 @@
 -- in the period (当期): the difference from the project's previous report of the
 -- same year. months_covered says how many months that amount spans (1 = 当月;
 -- a first report of 1-2月 covers 2); monthly_completed is set only when it is 1.
+{{ config(**by_period_year()) }}
+-- depends_on: {{ ref('stg_ledger__file_periods') }}
 with standing as (
     select
         s.*,
         {{ period_year('s.period') }} as period_year,
         {{ period_month('s.period') }} as period_month
     from {{ ref('int_project_progress__standing') }} as s
+    {% if is_incremental() -%}
+    where {{ period_year('s.period') }} in ({{ touched_years('project_progress') }})
+    {%- endif %}
 ),
 
 with_previous as (

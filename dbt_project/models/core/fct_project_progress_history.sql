@@ -1,8 +1,11 @@
 -- 项目进度历史 / Every accepted project report with the time span its file stood,
 -- for "what did we know on date X" (see fct_indicator_values_history).
+{{ config(**by_period_year()) }}
+-- depends_on: {{ ref('stg_ledger__file_periods') }}
 select
     pp.project_code,
     pp.period,
+    {{ period_year('pp.period') }} as period_year,
     pp.project_name,
     pp.region_code,
     pp.park_code,
@@ -19,3 +22,6 @@ from {{ ref('stg_ledger__project_progress') }} as pp
 inner join {{ ref('stg_ledger__files') }} as f on f.file_id = pp.file_id
 inner join {{ ref('stg_ledger__file_periods') }} as fp
     on fp.file_id = pp.file_id and fp.period = pp.period
+{% if is_incremental() -%}
+where {{ period_year('pp.period') }} in ({{ touched_years('project_progress') }})
+{%- endif %}

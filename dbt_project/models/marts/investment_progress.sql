@@ -39,8 +39,8 @@ sums as (
         parent_code,
         max(period_month) as period_month,
         count(distinct project_code) as project_count,
-        sum(annual_plan) as annual_plan,
-        sum(ytd_completed) as ytd_completed
+        {{ money_sum("annual_plan") }} as annual_plan,
+        {{ money_sum("ytd_completed") }} as ytd_completed
     from levels
     group by period, region_code, region_level, parent_code
 ),

@@ -9,7 +9,7 @@ with park_values as (
         p.city_code,
         p.province_code,
         f.indicator,
-        sum(f.value_wan) as park_value
+        {{ money_sum("f.value_wan") }} as park_value
     from {{ ref('fct_indicator_values') }} as f
     inner join {{ ref('dim_park') }} as p on p.park_code = f.entity_code
     where f.entity_type = 'park'
@@ -23,7 +23,7 @@ region_values as (
 ),
 
 province_parks as (
-    select period, province_code, indicator, sum(park_value) as park_value
+    select period, province_code, indicator, {{ money_sum("park_value") }} as park_value
     from park_values
     group by period, province_code, indicator
 ),

@@ -41,7 +41,7 @@ rows_ as (
         {{ dbt.concat(["max(d.region_name)", "'县域'"]) }},
         c.city_code,
         c.indicator,
-        sum(c.value),
+        {{ money_sum("c.value") }},
         count(*)
     from counties as c
     inner join {{ ref('dim_region') }} as d on d.region_code = c.city_code

@@ -1,0 +1,97 @@
+"""The standing key-project figures an ingest run compares new reports with.
+
+The project warnings (a cumulative figure below the previous month's, another
+submitter's report for the same project and month) need, for each project in
+a file, the figures that stand for it in that year. Asking DuckDB for them
+file by file scans the whole ``project_progress`` table each time — a cost
+that grows with history (national size: 11 M rows, 18,000 files). Instead, a
+year's standing rows are read once per run, kept sorted by project code, and
+looked up by binary search; files accepted during the run are added as they
+are recorded. The rule of what stands is the ledger's (``standing_view``):
+of the files not superseded for a period (each submitter's latest), the most
+recently accepted one wins per project and period.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+COLUMNS = {"project_code": pl.String, "period": pl.String, "file_id": pl.Int64, "submitter_code": pl.String,
+           "ytd_completed": pl.Float64}
+MERGE_ROWS = 200_000  # rows added during the run are merged into the sorted part past this
+
+
+class _Year:
+    def __init__(self, rows: pl.DataFrame):
+        self.sorted = rows.sort("project_code")
+        self.added: list[pl.DataFrame] = []
+        self.added_rows = 0
+
+    def add(self, rows: pl.DataFrame) -> None:
+        self.added.append(rows)
+        self.added_rows += rows.height
+        if self.added_rows > MERGE_ROWS:
+            self.sorted = self.sorted.merge_sorted(pl.concat(self.added).sort("project_code"), key="project_code")
+            self.added, self.added_rows = [], 0
+
+    def rows_for(self, codes: pl.Series) -> pl.DataFrame:
+        codes = codes.unique().sort()
+        keys = self.sorted["project_code"]
+        lo = keys.search_sorted(codes, side="left")
+        hi = keys.search_sorted(codes, side="right")
+        idx = pl.select(pl.int_ranges(lo, hi, dtype=pl.Int64).explode().drop_nulls()).to_series()
+        parts = [self.sorted[idx]]
+        parts += [a.filter(pl.col("project_code").is_in(codes.implode())) for a in self.added]
+        return pl.concat(parts)
+
+
+class ProjectSeries:
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.con = con
+        self.years: dict[str, _Year] = {}
+        # each submitter's latest accepted project file per period: the files not superseded
+        self.latest: dict[tuple[str, str], int] = {
+            (s, p): f for s, p, f in con.execute("""
+                select submitter_code, period, max(file_id) from file_periods
+                where report_kind = 'project_progress' and superseded_by is null group by 1, 2""").fetchall()}
+
+    def _year(self, year: str) -> _Year:
+        if year not in self.years:
+            rows = self.con.execute("""
+                select t.project_code, t.period, t.file_id, f.submitter_code, t.ytd_completed
+                from project_progress t
+                join files f on f.file_id = t.file_id
+                join file_periods fp on fp.file_id = t.file_id and fp.period = t.period and fp.superseded_by is null
+                where t.period between ? and ?""", [f"{year}-01", f"{year}-12"]).to_arrow_table()
+            rows = pl.from_arrow(rows)
+            self.years[year] = _Year(rows.cast(COLUMNS) if rows.height else pl.DataFrame(schema=COLUMNS))
+        return self.years[year]
+
+    def standing(self, incoming: pl.DataFrame) -> pl.DataFrame:
+        """The standing rows (project_code, period, ytd_completed, submitter_code)
+        of the incoming projects in the incoming years."""
+        parts = []
+        for (year,), part in incoming.group_by(pl.col("period").str.slice(0, 4)):
+            parts.append(self._year(year).rows_for(part["project_code"]))
+        rows = pl.concat(parts) if parts else pl.DataFrame(schema=COLUMNS)
+        latest = pl.DataFrame([(s, p, f) for (s, p), f in self.latest.items()],
+                              schema={"submitter_code": pl.String, "period": pl.String, "latest": pl.Int64},
+                              orient="row")
+        return (rows.join(latest, on=["submitter_code", "period"], how="inner")
+                .filter(pl.col("file_id") == pl.col("latest"))
+                .sort("file_id", descending=True)
+                .unique(["project_code", "period"], keep="first")
+                .select("project_code", "period", "ytd_completed", "submitter_code"))
+
+    def accepted(self, file_id: int, submitter: str, table: pl.DataFrame) -> None:
+        """A project file was recorded as accepted: it stands for its periods now."""
+        rows = table.select(pl.col("project_code"), pl.col("period"), pl.lit(file_id, dtype=pl.Int64).alias("file_id"),
+                            pl.lit(submitter).alias("submitter_code"),
+                            (pl.col("ytd_completed") if "ytd_completed" in table.columns else pl.lit(None))
+                            .cast(pl.Float64).alias("ytd_completed"))
+        for period in rows["period"].unique().to_list():
+            self.latest[(submitter, period)] = file_id
+        for (year,), part in rows.group_by(pl.col("period").str.slice(0, 4)):
+            if year in self.years:  # a year not loaded yet is read from the ledger when first needed
+                self.years[year].add(part)

@@ -1,0 +1,226 @@
+"""The vectorised path: a whole table checked column by column with Polars.
+
+Most files are plain: every row complete, every number written plainly, every
+code known. For those, checking cell by cell in Python is most of ingest's
+cost. ``parse_table`` checks such a file a column at a time and returns the
+same records as ``validate.parse_rows`` would — or ``None`` as soon as
+anything needs a message (an error, a warning, a row to skip for a reason),
+and the row-by-row path then reads the file and words every problem.
+
+Exactness rests on two rules: every distinct text that is not a plain ASCII
+number goes through the very functions the row-by-row path uses (one call per
+distinct value), and arithmetic is done in the same order on the same doubles.
+``tests/test_vectorized.py`` holds the two paths equal on every generated shape.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+
+import polars as pl
+
+from ingest import reference
+from ingest.layout import Layout
+from ingest.readers import Grid
+from ingest.validate import CellProblem, Parsed, cell_number, in_jurisdiction, resolve_region
+from ingest.values import ValueProblem, is_missing, parse_code, parse_date, parse_period, unit_factor
+
+_PLAIN_NUMBER = r"^[0-9]{1,15}(\.[0-9]{1,15})?$"  # no overflow, no precision surprise
+
+
+# cells the code and text parsers return unchanged: an ASCII code (NFKC and
+# strip change nothing; no '.0' to drop), and text longer than any missing
+# marker could become (NFKC removes no character; stripping was done)
+_PLAIN_CODE = r"^[A-Za-z0-9_-]+$"
+
+
+@cache
+def _not_a_marker() -> str:
+    """Cells certainly not a missing marker: longer than any marker could become,
+    or holding a letter, digit or CJK ideograph (NFKC-stable characters) that no
+    marker (reference/missing_tokens.csv) contains."""
+    used = "".join(sorted(set("".join(reference.missing_tokens()))))
+    return (r"^.{17,}$|[[A-Za-z0-9\x{4e00}-\x{9fff}]--[" + "".join(f"\\x{{{ord(c):x}}}" for c in used) + "]]")
+
+
+class _Fallback(Exception):
+    """Something in the file needs the row-by-row path's words."""
+
+
+def _map_unique(values: pl.Series, fn) -> pl.Series:
+    """``fn`` applied once per distinct value (raising _Fallback to give up)."""
+    uniq = values.unique()
+    mapping = {u: fn(u) for u in uniq.to_list()}
+    return values.replace_strict(mapping, default=None, return_dtype=_dtype(mapping.values()))
+
+
+def _map_other(values: pl.Series, identity: list[str], fn) -> pl.Series:
+    """``fn`` per distinct value, except for cells matching every pattern of
+    ``identity``, which ``fn`` provably returns unchanged."""
+    same = pl.select(pl.all_horizontal([values.str.contains(p) for p in identity])).to_series()
+    if same.all():
+        return values
+    return values.scatter((~same).arg_true(), _map_unique(values.filter(~same), fn).cast(pl.String))
+
+
+def _dtype(values) -> pl.DataType:
+    for v in values:
+        if v is None:
+            continue
+        if isinstance(v, dt.date):
+            return pl.Date
+        if isinstance(v, float):
+            return pl.Float64
+        return pl.String
+    return pl.String
+
+
+def parse_table(grid: Grid, layout: Layout, submitter: str, parks: dict[str, str],
+                today: dt.date) -> Parsed | None:
+    try:
+        return _parse(grid, layout, submitter, parks, today)
+    except _Fallback:
+        return None
+
+
+def _parse(grid: Grid, layout: Layout, submitter, parks, today) -> Parsed:
+    kind = layout.kind
+    fields = {f.name: f for f in reference.kinds()[kind]}
+    start = layout.header_row + 1
+    read = grid.body(start)
+    if read is not None:  # a plain CSV, read by Polars; Python's strip and Polars' agree on it
+        frame = read.select([(pl.col(read.columns[c.index]) if c.index < read.width else pl.lit(""))
+                             .str.strip_chars().alias(n) for n, c in layout.columns.items()])
+    else:
+        body = grid.rows[start:]
+        frame = pl.DataFrame({n: [(r[c.index] if c.index < len(r) else "").strip() for r in body]
+                              for n, c in layout.columns.items()}, schema={n: pl.String for n in layout.columns})
+    if frame.height == 0:
+        raise _Fallback
+    frame = frame.with_columns(row_number=pl.int_range(start + 1, start + 1 + frame.height, dtype=pl.Int64))
+    required = [n for n in layout.columns if fields[n].required == "yes"]
+    empty = [pl.col(n) == "" for n in required]
+    all_empty = pl.all_horizontal(empty) if empty else pl.lit(False)
+    some_empty = pl.any_horizontal(empty) if empty else pl.lit(False)
+    # rows with no required value are footers or blank (skipped by both paths); a row
+    # missing only some needs the row-by-row path (an error, or a 合计 line to skip)
+    frame = frame.filter(~all_empty)
+    if frame.height == 0 or frame.select(some_empty.any()).item():
+        raise _Fallback
+    out: dict[str, pl.Series] = {}
+
+    now_period = f"{today.year:04d}-{today.month:02d}"
+    if "period" in fields:
+        def period_of(text: str) -> str:
+            try:
+                p = parse_period(text)
+            except ValueProblem:
+                raise _Fallback from None
+            if p > now_period:
+                raise _Fallback
+            return p
+        out["period"] = _map_unique(frame["period"], period_of)
+        years = out["period"].str.slice(0, 4).cast(pl.Int32)
+    else:
+        years = pl.Series([today.year] * frame.height, dtype=pl.Int32)
+
+    for n, col in layout.columns.items():
+        f = fields[n]
+        if n == "period":
+            continue
+        text = frame[n]
+        if f.type in ("money", "number"):
+            out.update(_numbers(f, col, layout, text, years))
+        elif f.type == "date":
+            def date_of(t: str):
+                try:
+                    return parse_date(t)
+                except ValueProblem:
+                    raise _Fallback from None
+            out[n] = _map_unique(text, date_of).cast(pl.Date)
+        elif f.type in ("code", "region", "park"):
+            codes = _map_other(text, [_PLAIN_CODE, _not_a_marker()], lambda t: parse_code(t) if t and not is_missing(t) else None)
+            if f.required == "yes" and codes.null_count():
+                raise _Fallback
+            out[n] = codes
+        else:
+            values = _map_other(text, [_not_a_marker()], lambda t: None if is_missing(t) else t)
+            if f.required == "yes" and values.null_count():
+                raise _Fallback
+            out[n] = values
+
+    # codes: existence, history and jurisdiction — per distinct (code, year)
+    for n in layout.columns:
+        f = fields[n]
+        if f.type not in ("region", "park"):
+            continue
+        pairs = pl.DataFrame({"code": out[n], "year": years}).unique().drop_nulls("code")
+        for code, year in pairs.iter_rows():
+            if f.type == "region":
+                if not (len(code) == 6 and code.isdigit()):
+                    raise _Fallback
+                stored, msg = resolve_region(code, year)
+                if msg is not None or stored != code:
+                    raise _Fallback  # a retired code mapped (a warning) or refused
+                region = code
+            else:
+                region = parks.get(code)
+                if region is None:
+                    raise _Fallback
+            if region and not in_jurisdiction(submitter, region):
+                raise _Fallback
+
+    keys = [f.name for f in fields.values() if f.key]
+    table = pl.DataFrame(out).with_columns(frame["row_number"])
+    if keys and table.select(pl.struct(keys).is_duplicated().any()).item():
+        raise _Fallback
+    if kind == "project_progress":
+        plan, done = pl.col("annual_plan"), pl.col("ytd_completed")
+        if "annual_plan" in table.columns and "ytd_completed" in table.columns and table.select(
+                ((plan.is_not_null() & (plan != 0)) & done.is_not_null() & (done > plan * 1.5)).any()).item():
+            raise _Fallback  # completed_above_plan: a warning, worded by the row-by-row path
+    parsed = Parsed(kind, frame=table)
+    if "period" in table.columns:
+        counts = table.group_by("period").len().sort("period")
+        parsed.period_rows = dict(counts.iter_rows())
+        parsed.periods = set(parsed.period_rows)
+    return parsed
+
+
+def _numbers(f, col, layout: Layout, text: pl.Series, years: pl.Series) -> dict[str, pl.Series]:
+    """A money or number column: plain ASCII numbers cast by Polars, every other
+    distinct text through ``cell_number`` (missing markers, full-width digits,
+    thousands separators...); money times its unit's factor (and that year's
+    USD rate), in the order ``values.money_to_wan`` multiplies."""
+    n = f.name
+    plain = text.str.contains(_PLAIN_NUMBER)
+    values = text.cast(pl.Float64, strict=False)
+    if not plain.all():
+        def number(t: str) -> float | None:
+            try:
+                return cell_number(f, t)
+            except CellProblem:
+                raise _Fallback from None
+        values = values.scatter((~plain).arg_true(), _map_unique(text.filter(~plain), number).cast(pl.Float64))
+    if f.required == "yes" and values.null_count():
+        raise _Fallback
+    if f.type != "money":
+        return {n: values.alias(n)}
+    unit = col.unit or layout.unit_line
+    try:
+        currency, factor = unit_factor(unit)
+    except ValueProblem:
+        raise _Fallback from None
+    if currency == "CNY":
+        wan = values * factor
+    elif currency == "USD" and n == "import_export":
+        rates = reference.usd_rates()
+        if set(years.unique().to_list()) - set(rates):
+            raise _Fallback
+        wan = (values * factor) * years.replace_strict(rates, return_dtype=pl.Float64)
+    else:
+        raise _Fallback
+    present = values.is_not_null()
+    return {n: wan.alias(n), n + "__text": text.set(~present, None).alias(n + "__text"),
+            n + "__unit": pl.Series(n + "__unit", [unit or "万元"] * len(text), dtype=pl.String).set(~present, None)}

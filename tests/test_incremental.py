@@ -1,0 +1,140 @@
+"""Nightly runs cost what arrived: the staged Parquet grows by one part per run,
+and the project facts rebuild only the years new files touched — with results
+identical to a full rebuild of everything from the same ledger."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from benchmarks.generate import SIZES, generate
+from ingest.settings import WarehouseHome
+from orchestration.project import DBT_DIR
+from tests.conftest import env_vars, make_home, refresh
+
+SCHEMAS = ("core", "marts")
+
+
+def _link(src: Path, dst: Path) -> None:
+    for p in sorted(src.rglob("*")):
+        if p.is_file():
+            t = dst / p.relative_to(src)
+            t.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(p, t)
+
+
+def _tables(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
+    return [f"{s}.{t}" for s, t in con.execute(
+        "select table_schema, table_name from information_schema.tables where table_catalog = ? "
+        "and table_schema in ('core', 'marts') and table_type = 'BASE TABLE' order by 1, 2", [catalog]).fetchall()]
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("gen")
+    generate("tiny", out)
+    return out
+
+
+def test_a_new_month_rebuilds_its_year_only_and_equals_a_full_rebuild(tmp_path: Path, data: Path):
+    with env_vars(PARKSTAT_NOW=SIZES["tiny"].now, PARKSTAT_REPORTING_CALENDAR=str(data / "reporting_calendar.csv"),
+                  PARKSTAT_FULL_REFRESH=None):
+        home = make_home(tmp_path / "wh")
+        _link(data / "full", home.landing)
+        assert refresh(home)
+        parts = sorted((home.staged / "project_progress").glob("part-*.parquet"))
+        assert len(parts) == 1
+
+        # mark a 2023 row in the working database: a rebuild of 2023 would wipe the mark
+        con = duckdb.connect(str(home.work_db))
+        code = con.execute("select min(project_code) from core.fct_project_investment where period = '2023-05'"
+                           ).fetchone()[0]
+        name = con.execute("update core.fct_project_investment set project_name = 'MARK' "
+                           "where project_code = ? and period = '2023-05' returning project_code", [code]).fetchall()
+        assert name
+        before_2024 = con.execute("select count(*) from core.fct_project_investment where period_year = 2024"
+                                  ).fetchone()[0]
+        con.close()
+
+        # the night: the new month, and one city's corrected March report
+        _link(data / "increment", home.landing)
+        city = sorted(p.name for p in (data / "full").iterdir())[0]
+        march = next((data / "full" / city).glob("2024年1-3月*"))
+        text = march.read_bytes().decode("utf-8")
+        first = text.splitlines()[1].split(",")
+        first[10] = str(round(float(first[10]) * 1.01, 2))  # 本年累计完成投资, 1 % higher
+        corrected = text.replace(text.splitlines()[1], ",".join(first))
+        (home.landing / city / ("更正" + march.name)).write_bytes(corrected.encode("utf-8"))
+        assert refresh(home)
+
+        assert len(sorted((home.staged / "project_progress").glob("part-*.parquet"))) == 2
+        con = duckdb.connect(str(home.work_db))
+        try:
+            assert con.execute("select project_name from core.fct_project_investment where project_code = ? "
+                               "and period = '2023-05'", [code]).fetchone() == ("MARK",)  # 2023 untouched
+            assert con.execute("select ytd_completed from core.fct_project_investment where project_code = ? "
+                               "and period = '2024-03'", [first[1]]).fetchone() == (float(first[10]),)
+            after_2024 = con.execute("select count(*) from core.fct_project_investment where period_year = 2024"
+                                     ).fetchone()[0]
+            assert after_2024 > before_2024  # December came in
+            con.execute("update core.fct_project_investment set project_name = (select project_name from "
+                        "core.dim_project where project_code = ? and is_current) where project_name = 'MARK'", [code])
+        finally:
+            con.close()
+
+        # a full rebuild from the same staged inputs, in a database of its own
+        full_db = tmp_path / "full.duckdb"
+        env = {**os.environ, "PARKSTAT_WORK_DB": str(full_db), "PARKSTAT_STAGED": str(home.staged)}
+        subprocess.run([sys.executable, "-m", "dbt.cli.main", "build", "--full-refresh", "--quiet",
+                        "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
+                        "--target-path", str(tmp_path / "target")], check=True, cwd=DBT_DIR, env=env)
+        con = duckdb.connect()
+        con.execute(f"attach '{home.work_db}' as inc (read_only)")
+        con.execute(f"attach '{full_db}' as full_build (read_only)")
+        tables = _tables(con, "inc")
+        assert tables == _tables(con, "full_build") and "core.fct_project_investment" in tables
+        for t in tables:
+            n = con.execute(f"select count(*) from inc.{t}").fetchone()[0]
+            assert n == con.execute(f"select count(*) from full_build.{t}").fetchone()[0], t
+            diff = con.execute(f"select count(*) from (select * from inc.{t} except all select * from full_build.{t})"
+                               ).fetchone()[0]
+            assert diff == 0, f"{t}: {diff} of {n} rows differ from a full rebuild"
+
+
+def test_a_changed_reference_or_project_means_a_full_rebuild(tmp_path: Path, data: Path):
+    from orchestration.dbt_assets import build_fingerprint
+
+    base = build_fingerprint()
+    cal = tmp_path / "calendar.csv"
+    cal.write_text((data / "reporting_calendar.csv").read_text(encoding="utf-8"), encoding="utf-8")
+    with env_vars(PARKSTAT_REPORTING_CALENDAR=str(cal)):
+        one = build_fingerprint()
+        cal.write_text(cal.read_text(encoding="utf-8").replace(",15,", ",20,"), encoding="utf-8")
+        assert build_fingerprint() != one
+    assert build_fingerprint() == base
+
+
+def test_staged_parts_survive_a_replaced_ledger_and_a_cut_short_compaction(tmp_path: Path):
+    from ingest.ledger import Ledger, _parts
+
+    home: WarehouseHome = make_home(tmp_path / "wh")
+    folder = home.staged / "project_progress"
+    ledger = Ledger(home.ledger)
+    try:
+        ledger.export(home.staged)
+        assert [(lo, hi) for lo, hi, _ in _parts(folder)] == [(0, 0)]  # an empty first part: dbt's glob matches
+        # a compaction cut short leaves a wide part beside the narrow ones it replaced
+        (folder / "part-000000000001-000000000005.parquet").write_bytes((folder / "part-000000000000-000000000000.parquet").read_bytes())
+        (folder / "part-000000000000-000000000009.parquet").write_bytes((folder / "part-000000000000-000000000000.parquet").read_bytes())
+        assert [(lo, hi) for lo, hi, _ in _parts(folder)] == [(0, 9)]
+        # a ledger behind its parts (replaced by an older copy) starts them afresh
+        ledger.export(home.staged)
+        assert [(lo, hi) for lo, hi, _ in _parts(folder)] == [(0, 0)]
+    finally:
+        ledger.close()
