@@ -80,6 +80,20 @@ def submitters(size: Size) -> dict[str, list[str]]:
     return {k: out[k] for k in keys}
 
 
+def reported_code(code: str, year: int) -> str:
+    """The code a county was reported under in ``year``: its predecessor's before
+    it existed (祁阳县 431121 until 2020, 祁阳市 431181 from 2021)."""
+    divs = reference.divisions()
+    d = divs[code]
+    if d.valid_from is None or year >= d.valid_from:
+        return code
+    for p in divs.values():
+        if p.successor_code == code and (p.valid_from is None or p.valid_from <= year) and \
+                (p.valid_to is None or year <= p.valid_to):
+            return reported_code(p.code, year)
+    return code
+
+
 def _money(v: float, unit: str) -> str:
     if unit == "亿元":
         return f"{v / 10000:.6f}"
@@ -189,7 +203,8 @@ def generate(size_name: str, out: Path, seed: int = 20261122) -> dict:
             rrows, prows = [], []
             for c in [sub, *counties]:
                 g = base[c] * growth * rng.uniform(0.97, 1.03)
-                rrows.append({"period": _period(shape, y, 12), "region_code": c, "region_name": divs[c].name,
+                rc = reported_code(c, y)
+                rrows.append({"period": _period(shape, y, 12), "region_code": rc, "region_name": divs[rc].name,
                               **{k: _money(g * RATIO[k] * rng.uniform(0.9, 1.1), unit) for k in INDICATORS}})
                 for p in (p for p in parks if p["region_code"] == c):
                     share = rng.uniform(0.15, 0.4)
@@ -218,7 +233,11 @@ def generate(size_name: str, out: Path, seed: int = 20261122) -> dict:
         counts["projects"] += len(projects)
         pf = pl.DataFrame(projects)
         months = pl.DataFrame({"year": [y for y in years for _ in MONTHS], "month": MONTHS * len(years)})
+        codes = pl.DataFrame([(c, y, reported_code(c, y)) for c in counties for y in years],
+                             schema={"region_code": pl.String, "year": pl.Int64, "reported": pl.String}, orient="row")
         rows = (pf.join(months, how="cross")
+                .join(codes, on=["region_code", "year"], how="left")
+                .with_columns(region_code=pl.col("reported")).drop("reported")
                 .with_columns(
                     stage=pl.when(pl.col("year") < pl.col("start_year")).then(pl.lit("前期"))
                     .when(pl.col("year") == pl.col("start_year")).then(pl.lit("新开工")).otherwise(pl.lit("续建")),

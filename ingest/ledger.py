@@ -90,7 +90,6 @@ qualify row_number() over (partition by {", ".join("t." + k for k in keys)} orde
 
 STANDING_VALUES = standing_view("standing_values", "indicator_values",
                                 ("entity_type", "entity_code", "period", "indicator"))
-STANDING_PROJECTS = standing_view("standing_projects", "project_progress", ("project_code", "period"))
 
 # reference tables export() writes beside the ledger's (dbt sources too)
 REFERENCE_EXPORTS = ("ref_divisions", "ref_indicators", "ref_usd_cny_rates", "ref_reporting_calendar", "ref_months",
@@ -175,8 +174,8 @@ class Ledger:
             self.con = duckdb.connect(str(path), config=config)
             self.con.execute(SCHEMA)
         self.con.execute(STANDING_VALUES)
-        self.con.execute(STANDING_PROJECTS)
         self._series = None  # ProjectSeries, made on the first project file
+        self._parks: dict[str, str] | None = None
 
     def close(self) -> None:
         if not self.read_only:
@@ -207,11 +206,13 @@ class Ledger:
         return Receipt(sha, sub, name, received.isoformat(sep=" "), kind, status, rows, msgs, file_id)
 
     def parks(self) -> dict[str, str]:
-        """park_code -> region_code, the latest registration of each park."""
-        rows = self.con.execute("""
-            select park_code, arg_max(region_code, file_id) from park_registry group by park_code
-        """).fetchall()
-        return dict(rows)
+        """park_code -> region_code, the latest registration of each park (read
+        once, then kept current by ``record``)."""
+        if self._parks is None:
+            self._parks = dict(self.con.execute("""
+                select park_code, arg_max(region_code, file_id) from park_registry group by park_code
+            """).fetchall())
+        return self._parks
 
     # -- writing -------------------------------------------------------------
     def record(self, *, sha: str, submitter: str, file_name: str, size: int, received_at: dt.datetime,
@@ -249,6 +250,8 @@ class Ledger:
             raise
         if accepted and kind == "project_progress" and self._series is not None and table is not None:
             self._series.accepted(file_id, submitter, table)
+        if accepted and kind == "park_registry":
+            self._parks = None
         return file_id
 
     def _insert_rows(self, file_id: int, kind: str, table: pl.DataFrame) -> None:
@@ -340,48 +343,41 @@ class Ledger:
 
     def _project_warnings(self, submitter: str, table: pl.DataFrame, headers: dict[str, str]) -> list[Message]:
         """A project's 本年累计完成投资 below its previous month's, and a project-period
-        another submitter reported too (this file's figure stands)."""
+        another submitter reported too (this file's figure stands). Computed on
+        the file's projects only (ingest.series), in Polars."""
         from ingest.series import ProjectSeries
 
         if self._series is None:
             self._series = ProjectSeries(self.con)
         inc = table.select("project_code", "period", _column(table, "ytd_completed", pl.Float64).alias("value"),
                            "row_number")
-        standing = self._series.standing(inc).to_arrow()
-        inc = inc.to_arrow()
-        con = self.con
-        con.register("incoming", inc)
-        con.register("standing_rows", standing)
+        standing = self._series.standing(inc)
         col = headers.get("ytd_completed", "ytd_completed")
-        try:
-            out: list[Message] = []
-            for period, value, prev_period, prev, rownum in con.execute("""
-                with series as (
-                    select project_code, period, value, true as incoming, row_number from incoming
-                    union all
-                    select s.project_code, s.period, s.ytd_completed, false, null from standing_rows s
-                    where not exists (select 1 from incoming i where i.project_code = s.project_code
-                                      and i.period = s.period))
-                select period, value, prev_period, prev_value, row_number from (
-                  select *, lag(period) over w as prev_period, lag(value) over w as prev_value from series
-                  window w as (partition by project_code, left(period, 4) order by period))
-                where incoming and prev_value is not null and value < prev_value order by row_number
-            """).fetchall():
-                out.append(warning("cumulative_fell", f"累计数低于上期（{prev_period}：{prev:,.2f}万元）",
-                                   f"cumulative figure below the previous period's ({prev_period}: {prev:,.2f} 万元)",
-                                   row=rownum, column=col, value=f"{value:,.2f}"))
-            for by, value, rownum in con.execute("""
-                select s.submitter_code, s.ytd_completed, i.row_number
-                from incoming i join standing_rows s on s.project_code = i.project_code and s.period = i.period
-                where s.submitter_code <> ? order by i.row_number
-            """, [submitter]).fetchall():
-                out.append(warning("conflict", f"{by} 已报送该项目本期进度（{value:,.2f}万元）；以本文件为准",
-                                   f"{by} reported this project for this period too ({value:,.2f} 万元); "
-                                   f"this file's figures stand", row=rownum, column=col))
-            return out
-        finally:
-            con.unregister("incoming")
-            con.unregister("standing_rows")
+        out: list[Message] = []
+        # the series as it stands once this file is accepted: lag within project and year
+        series = (pl.concat([inc.with_columns(incoming=pl.lit(True)),
+                             standing.join(inc, on=["project_code", "period"], how="anti")
+                             .select("project_code", "period", pl.col("ytd_completed").alias("value"),
+                                     pl.lit(None, dtype=pl.Int64).alias("row_number"),
+                                     incoming=pl.lit(False))], how="vertical_relaxed")
+                  .with_columns(year=pl.col("period").str.slice(0, 4))
+                  .sort("project_code", "year", "period")
+                  .with_columns(prev_period=pl.col("period").shift(1).over("project_code", "year"),
+                                prev_value=pl.col("value").shift(1).over("project_code", "year")))
+        fell = series.filter(pl.col("incoming") & pl.col("prev_value").is_not_null()
+                             & (pl.col("value") < pl.col("prev_value"))).sort("row_number")
+        for value, prev_period, prev, rownum in fell.select("value", "prev_period", "prev_value",
+                                                            "row_number").iter_rows():
+            out.append(warning("cumulative_fell", f"累计数低于上期（{prev_period}：{prev:,.2f}万元）",
+                               f"cumulative figure below the previous period's ({prev_period}: {prev:,.2f} 万元)",
+                               row=rownum, column=col, value=f"{value:,.2f}"))
+        others = (inc.join(standing, on=["project_code", "period"], how="inner")
+                  .filter(pl.col("submitter_code") != submitter).sort("row_number"))
+        for by, value, rownum in others.select("submitter_code", "ytd_completed", "row_number").iter_rows():
+            out.append(warning("conflict", f"{by} 已报送该项目本期进度（{value:,.2f}万元）；以本文件为准",
+                               f"{by} reported this project for this period too ({value:,.2f} 万元); "
+                               f"this file's figures stand", row=rownum, column=col))
+        return out
 
     def _park_total_warnings(self, etype: str) -> list[Message]:
         """Parks registered within a region summing above the region's own total

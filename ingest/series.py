@@ -19,7 +19,7 @@ import polars as pl
 
 COLUMNS = {"project_code": pl.String, "period": pl.String, "file_id": pl.Int64, "submitter_code": pl.String,
            "ytd_completed": pl.Float64}
-MERGE_ROWS = 200_000  # rows added during the run are merged into the sorted part past this
+MERGE_ROWS = 50_000  # rows added during the run are merged into the sorted part past this
 
 
 class _Year:
@@ -34,6 +34,8 @@ class _Year:
         if self.added_rows > MERGE_ROWS:
             self.sorted = self.sorted.merge_sorted(pl.concat(self.added).sort("project_code"), key="project_code")
             self.added, self.added_rows = [], 0
+        elif len(self.added) > 1:  # one frame to search, not one per file
+            self.added = [pl.concat(self.added, rechunk=True)]
 
     def rows_for(self, codes: pl.Series) -> pl.DataFrame:
         codes = codes.unique().sort()
@@ -58,12 +60,12 @@ class ProjectSeries:
 
     def _year(self, year: str) -> _Year:
         if year not in self.years:
-            rows = self.con.execute("""
+            rows = self.con.sql("""
                 select t.project_code, t.period, t.file_id, f.submitter_code, t.ytd_completed
                 from project_progress t
                 join files f on f.file_id = t.file_id
                 join file_periods fp on fp.file_id = t.file_id and fp.period = t.period and fp.superseded_by is null
-                where t.period between ? and ?""", [f"{year}-01", f"{year}-12"]).to_arrow_table()
+                where t.period between ? and ?""", params=[f"{year}-01", f"{year}-12"]).to_arrow_table()
             rows = pl.from_arrow(rows)
             self.years[year] = _Year(rows.cast(COLUMNS) if rows.height else pl.DataFrame(schema=COLUMNS))
         return self.years[year]

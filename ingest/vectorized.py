@@ -133,12 +133,7 @@ def _parse(grid: Grid, layout: Layout, submitter, parks, today) -> Parsed:
         if f.type in ("money", "number"):
             out.update(_numbers(f, col, layout, text, years))
         elif f.type == "date":
-            def date_of(t: str):
-                try:
-                    return parse_date(t)
-                except ValueProblem:
-                    raise _Fallback from None
-            out[n] = _map_unique(text, date_of).cast(pl.Date)
+            out[n] = _dates(text)
         elif f.type in ("code", "region", "park"):
             codes = _map_other(text, [_PLAIN_CODE, _not_a_marker()], lambda t: parse_code(t) if t and not is_missing(t) else None)
             if f.required == "yes" and codes.null_count():
@@ -186,6 +181,25 @@ def _parse(grid: Grid, layout: Layout, submitter, parks, today) -> Parsed:
         parsed.period_rows = dict(counts.iter_rows())
         parsed.periods = set(parsed.period_rows)
     return parsed
+
+
+def _dates(text: pl.Series) -> pl.Series:
+    """ISO dates (2023-03-01) by Polars — an impossible one (02-30) is null
+    there and an error for ``parse_date``, so it goes back to the row-by-row
+    path; every other distinct text through ``parse_date``."""
+    iso = text.str.contains(r"^[12][0-9]{3}-[0-9]{2}-[0-9]{2}$")  # years Python's date and Polars' share
+    dates = text.str.to_date("%Y-%m-%d", strict=False)
+    if (iso & dates.is_null()).any():
+        raise _Fallback
+    if iso.all():
+        return dates
+
+    def date_of(t: str):
+        try:
+            return parse_date(t)
+        except ValueProblem:
+            raise _Fallback from None
+    return dates.scatter((~iso).arg_true(), _map_unique(text.filter(~iso), date_of).cast(pl.Date))
 
 
 def _numbers(f, col, layout: Layout, text: pl.Series, years: pl.Series) -> dict[str, pl.Series]:

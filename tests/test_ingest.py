@@ -170,3 +170,49 @@ def test_a_later_file_supersedes_the_earlier_for_its_periods(home):
     assert ledger_rows(home, """select f.file_name, fp.period, fp.superseded_by is not null from file_periods fp
                                 join files f using (file_id) order by 1, 2""") == [
         ("v1.csv", "2020-12", True), ("v1.csv", "2021-12", False), ("v2.csv", "2020-12", False)]
+
+
+PROJECT_HEADER = ["统计期", "项目代码", "项目名称", "所属地区代码", "总投资", "年度计划投资", "本年累计完成投资"]
+
+
+def project_file(period: str, *rows: tuple[str, str, float]) -> bytes:
+    return csv_bytes([PROJECT_HEADER, *[[period, code, "项目", region, "9000", "1000", str(ytd)]
+                                        for code, region, ytd in rows]])
+
+
+def warnings_of(receipt) -> list[tuple[str, str]]:
+    return [(m.code, m.en) for m in receipt.messages if m.severity == "warning"]
+
+
+@pytest.mark.parametrize("one_batch", [False, True])
+def test_project_warnings_follow_what_stands(home, one_batch):
+    """Cumulative falls and other submitters' reports, against the figures that
+    stand — across runs (read back from the ledger) and within one run (kept
+    current as each file is recorded); a correction that drops a project takes
+    its figure out of what stands."""
+    import os
+
+    files = [("431300", "03.csv", project_file("2023-03", ("XM1", "431302", 500), ("XM2", "431302", 50))),
+             ("431300", "04.csv", project_file("2023-04", ("XM1", "431302", 400))),
+             ("430000", "省04.csv", project_file("2023-04", ("XM1", "431302", 450))),
+             ("431300", "03更正.csv", project_file("2023-03", ("XM2", "431302", 60))),
+             ("431300", "04更正.csv", project_file("2023-04", ("XM1", "431302", 300)))]
+    receipts = []
+    for i, (who, name, data) in enumerate(files):
+        path = drop(home, who, name, data)
+        os.utime(path, (1_000_000 + i, 1_000_000 + i))  # the order they arrived in
+        if not one_batch:
+            receipts += ingest_landing(home).receipts
+    if one_batch:
+        receipts = ingest_landing(home).receipts
+    by_name = {r.file_name: r for r in receipts}
+    assert [r.status for r in receipts] == ["accepted", "accepted_with_warnings", "accepted_with_warnings",
+                                            "accepted", "accepted_with_warnings"]
+    assert warnings_of(by_name["04.csv"]) == [
+        ("cumulative_fell", "cumulative figure below the previous period's (2023-03: 500.00 万元)")]
+    assert warnings_of(by_name["省04.csv"]) == [
+        ("cumulative_fell", "cumulative figure below the previous period's (2023-03: 500.00 万元)"),
+        ("conflict", "431300 reported this project for this period too (400.00 万元); this file's figures stand")]
+    # 03更正 leaves XM1 out of March: nothing to fall below; the province's April figure still stands beside it
+    assert warnings_of(by_name["04更正.csv"]) == [
+        ("conflict", "430000 reported this project for this period too (450.00 万元); this file's figures stand")]
