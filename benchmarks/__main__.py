@@ -15,13 +15,21 @@ app = typer.Typer(add_completion=False)
 @app.command()
 def main(size: str = typer.Option("province", help=f"One of {', '.join(SIZES)}."),
          workdir: Path = typer.Option(Path("benchmarks/work"), help="Generated data (cached) and warehouse homes."),
-         seed: int = typer.Option(20261122, help="Generator seed: same seed, same files.")) -> None:
+         seed: int = typer.Option(20261122, help="Generator seed: same seed, same files."),
+         generate_only: bool = typer.Option(False, "--generate-only",
+                                            help="Write the submissions (landing-area layout) and stop.")) -> None:
     """Time the pipeline against its limits on generated data; print one JSON line last."""
     from ingest.settings import quiet_environment
 
     if size not in SIZES:
         raise typer.BadParameter(f"unknown size {size!r}; choose one of {', '.join(SIZES)}", param_hint="--size")
     quiet_environment()
+    if generate_only:
+        from benchmarks.generate import generate
+
+        out = workdir.resolve() / f"data-{size}-{seed}"
+        typer.echo(json.dumps(generate(size, out, seed), ensure_ascii=False))
+        return
     from benchmarks.run import run
 
     result = run(size, workdir.resolve(), seed, log=lambda m: typer.echo(m, err=True))

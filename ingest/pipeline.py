@@ -53,6 +53,7 @@ class Arrival:
     grid: Grid | None = None
     layout: Layout | None = None
     problem: Message | None = None
+    mtime_ns: int = 0
 
     @property
     def kind(self) -> str | None:
@@ -204,26 +205,37 @@ def ingest_landing(home: WarehouseHome, progress: Progress | None = None) -> Ing
     try:
         pending: list[Arrival] = []
         repeats: list[Arrival] = []  # the same bytes twice in one batch: the second waits for the first
+        seen: set[tuple[str, str]] = set()
         limits = Limits.from_env()
+        # pass 1: archive every file and learn its kind (registers go first); nothing
+        # of its content is kept, so a night of any size is read one file at a time
         for path, submitter, name in scan_landing(home, limits):
             arr = read_arrival(path, submitter, name, limits)
             arr.archived = archive_arrival(home, arr)
+            arr.mtime_ns = path.lstat().st_mtime_ns
             if arr.problem is not None:  # refused before reading: answered, never parsed
                 pending.append(arr)
                 continue
-            if (ledger.processed_sha(arr.sha, arr.submitter) is not None
-                    or any((a.sha, a.submitter) == (arr.sha, arr.submitter) for a in pending)):
+            if (arr.sha, arr.submitter) in seen or ledger.processed_sha(arr.sha, arr.submitter) is not None:
+                arr.data = b""
                 repeats.append(arr)
                 continue
+            seen.add((arr.sha, arr.submitter))
             examine(arr)
+            arr.data, arr.grid = b"", None
             pending.append(arr)
-        pending.sort(key=lambda a: (KIND_ORDER.get(a.kind or "", 1), a.path.lstat().st_mtime_ns, a.name))
+        pending.sort(key=lambda a: (KIND_ORDER.get(a.kind or "", 1), a.mtime_ns, a.name))
         today = now_local().date()
         total = len(pending) + len(repeats)
+        # pass 2: read each file again from the archive (the same bytes), check and record it
         for arr in pending:
+            if arr.problem is None and arr.archived is not None:
+                arr.data = arr.archived.read_bytes()
+                examine(arr)
             parsed = _validate(arr, ledger, today)
             summary.receipts.append(_finish(home, ledger, arr, status=_status(parsed), duplicate_of=None,
                                             parsed=parsed))
+            arr.data, arr.grid = b"", None
             if progress:
                 progress(summary.receipts[-1], len(summary.receipts), total)
         for arr in repeats:

@@ -28,6 +28,29 @@ MART_SHEETS = {
     "submission_messages": "回执明细",
 }
 EXCEL_MAX_ROWS = 1_048_575  # below the header row
+
+
+def workbook_max_rows() -> int:
+    """Rows per sheet of the leaders' workbook (PARKSTAT_WORKBOOK_MAX_ROWS, 50,000):
+    a mart with more keeps its latest periods that fit. At national size the
+    marts hold millions of rows; the whole of each is in marts/*.parquet and the
+    published file, and a workbook of them would take minutes to write and
+    longer to open."""
+    import os
+
+    return min(EXCEL_MAX_ROWS, int(os.environ.get("PARKSTAT_WORKBOOK_MAX_ROWS", 50_000)))
+
+
+def _latest_periods(con: duckdb.DuckDBPyConnection, table: str, budget: int) -> str | None:
+    """The first period of the latest ones whose rows fit in ``budget`` (None: all fit)."""
+    total = 0
+    for period, n in con.execute(f'select period, count(*) from marts."{table}" group by 1 order by 1 desc'
+                                 ).fetchall():
+        if total + n > budget:
+            return period if total else None
+        total += n
+        first = period
+    return None if total <= budget else first
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -81,6 +104,7 @@ def write_workbook(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, int]
                .fetchall()}
     wb = Workbook(write_only=True)
     written: dict[str, int] = {}
+    trimmed: dict[str, str] = {}
     for table, sheet_name in MART_SHEETS.items():
         if table not in present:
             continue
@@ -94,11 +118,20 @@ def write_workbook(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, int]
             header.append(cell)
         ws.append(header)
         ws.freeze_panes = "A2"
-        cur = con.execute(f"select {', '.join(chr(34) + c + chr(34) for c, _ in cols)} from marts.\"{table}\" "
-                          f"order by all")
+        budget = workbook_max_rows()
+        names = [c for c, _ in cols]
+        select = f"select {', '.join(chr(34) + c + chr(34) for c in names)} from marts.\"{table}\""
+        if "period" in names and (since := _latest_periods(con, table, budget)) is not None:
+            trimmed[sheet_name] = f"{since} 及以后 / {since} onwards"
+            cur = con.execute(f"{select} where period >= ? order by all", [since])
+        elif "period" not in names and con.execute(f'select count(*) from marts."{table}"').fetchone()[0] > budget:
+            trimmed[sheet_name] = "最近的行 / the latest rows"
+            cur = con.execute(f"{select} order by all desc")  # receipts and messages: the latest first
+        else:
+            cur = con.execute(f"{select} order by all")
         n = 0
-        while n < EXCEL_MAX_ROWS:
-            batch = cur.fetchmany(min(10_000, EXCEL_MAX_ROWS - n))
+        while n < budget:
+            batch = cur.fetchmany(min(10_000, budget - n))
             if not batch:
                 break
             for row in batch:
@@ -121,6 +154,10 @@ def write_workbook(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, int]
                  "以“=、+、-、@”开头的单元格按文本保存，不作公式计算。/ Cells starting with =, +, -, @ are stored as "
                  "text, never as formulas."):
         readme.append([line])
+    for sheet_name, since in trimmed.items():
+        readme.append([f"“{sheet_name}”仅含最近的统计期（{since}）；完整数据见 marts/*.parquet 与 warehouse.duckdb。"
+                       f" / '{sheet_name}' holds the latest periods only; every row is in marts/*.parquet and "
+                       f"warehouse.duckdb."])
     tmp = path.with_name(path.name + ".tmp")
     wb.save(tmp)
     tmp.replace(path)

@@ -1,0 +1,67 @@
+"""The benchmark itself, at its smallest size: the generator is deterministic,
+every generated file is accepted, the baseline script builds the same tables
+as the pipeline, and the run reports every figure docs/benchmarks.md quotes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+from benchmarks.baseline import compile_script, run_script
+from benchmarks.generate import generate
+from benchmarks.run import run
+from ingest.settings import WarehouseHome
+from tests.conftest import env_vars
+
+KEYS = ["full_ratio", "fixed_overhead_s", "incremental_ratio", "ingest_ratio", "query_p95_ms", "peak_rss_mb"]
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_the_same_seed_writes_the_same_bytes_and_another_seed_does_not(tmp_path: Path):
+    a, b, c = (generate("tiny", tmp_path / n, seed) for n, seed in (("a", 1), ("b", 1), ("c", 2)))
+    assert a == b and a["files"] > 50 and a["increment_files"] == 3
+    assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
+    assert _digest(tmp_path / "a") != _digest(tmp_path / "c")
+
+
+def test_the_benchmark_at_tiny_size(tmp_path: Path):
+    with env_vars(PARKSTAT_FULL_REFRESH=None):
+        result = run("tiny", tmp_path, 20261122, log=lambda m: None)
+    for k in KEYS:
+        assert isinstance(result[k], (int, float)) and result[k] > 0, (k, result)
+    assert result["raw_rows"] > 2000 and result["full_ingest_s"] > 0 and result["increment_wall_s"] > 0
+    assert set(result["query_p95_by_query_ms"]) >= {"park_share_city_latest", "top_ten_parks_gdp"}
+    assert result["machine"]["cores"] >= 1
+    home = WarehouseHome(tmp_path / "home")
+    con = duckdb.connect(str(home.published_db), read_only=True)
+    try:  # every generated file, the increment too, was accepted
+        statuses = dict(con.execute("select status, count(*) from marts.submission_receipts group by 1").fetchall())
+        published = {f"{s}.{t}": con.execute(f'select count(*) from "{s}"."{t}"').fetchone()[0]
+                     for s, t in con.execute("select schema_name, table_name from duckdb_tables() "
+                                             "where schema_name in ('core', 'marts')").fetchall()}
+    finally:
+        con.close()
+    assert statuses == {"accepted": result["files"] + 3}, statuses
+    # the baseline builds the same tables with the same row counts as the pipeline
+    _, counts = run_script(compile_script(home.staged))
+    for table in ("core.fct_project_investment", "core.dim_project", "marts.investment_progress",
+                  "marts.park_share_comparison", "marts.park_rankings"):
+        assert counts[table] == published[table], table
+
+
+def test_the_command_prints_its_json_last(tmp_path: Path):
+    out = subprocess.run([sys.executable, "-m", "benchmarks", "--size", "tiny", "--generate-only", "--workdir",
+                          str(tmp_path)], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1])["size"] == "tiny"
+    bad = subprocess.run([sys.executable, "-m", "benchmarks", "--size", "galactic", "--workdir", str(tmp_path)],
+                         capture_output=True, text=True)
+    assert bad.returncode != 0 and "unknown size 'galactic'" in bad.stderr
