@@ -9,6 +9,7 @@ served, so the outputs and the served file always come from one build.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -51,7 +52,6 @@ def _latest_periods(con: duckdb.DuckDBPyConnection, table: str, budget: int) -> 
         total += n
         first = period
     return None if total <= budget else first
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def zh_header(comment: str | None, column: str) -> str:
@@ -88,36 +88,28 @@ def write_parquet(con: duckdb.DuckDBPyConnection, out_dir: Path) -> list[Path]:
     return written
 
 
-def _cell_value(v):
-    if isinstance(v, str) and v.startswith(_FORMULA_START):
-        return v, "s"  # kept verbatim, typed as text: never a formula
-    return v, None
-
-
 def write_workbook(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, int]:
-    """One sheet per mart; returns rows written per sheet."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
+    """One sheet per mart; returns rows written per sheet. XlsxWriter in
+    constant-memory mode, with text never turned into a formula or a link."""
+    import xlsxwriter
 
     present = {t for (t,) in con.execute("select table_name from duckdb_tables() where schema_name = 'marts'")
                .fetchall()}
-    wb = Workbook(write_only=True)
+    tmp = path.with_name(path.name + ".tmp")
+    wb = xlsxwriter.Workbook(str(tmp), {"constant_memory": True, "strings_to_formulas": False,
+                                        "strings_to_urls": False, "strings_to_numbers": False,
+                                        "default_date_format": "yyyy-mm-dd", "nan_inf_to_errors": True})
+    bold = wb.add_format({"bold": True})
+    stamp = wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
     written: dict[str, int] = {}
     trimmed: dict[str, str] = {}
     for table, sheet_name in MART_SHEETS.items():
         if table not in present:
             continue
-        ws = wb.create_sheet(sheet_name)
+        ws = wb.add_worksheet(sheet_name)
         cols = mart_columns(con, table)
-        bold = Font(bold=True)
-        header = []
-        for _, zh in cols:
-            cell = WriteOnlyCell(ws, value=zh)
-            cell.font = bold
-            header.append(cell)
-        ws.append(header)
-        ws.freeze_panes = "A2"
+        ws.write_row(0, 0, [zh for _, zh in cols], bold)
+        ws.freeze_panes(1, 0)
         budget = workbook_max_rows()
         names = [c for c, _ in cols]
         select = f"select {', '.join(chr(34) + c + chr(34) for c in names)} from marts.\"{table}\""
@@ -134,31 +126,29 @@ def write_workbook(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, int]
             batch = cur.fetchmany(min(10_000, budget - n))
             if not batch:
                 break
-            for row in batch:
-                out = []
-                for v in row:
-                    value, kind = _cell_value(v)
-                    if kind:
-                        cell = WriteOnlyCell(ws, value=value)
-                        cell.data_type = kind
-                        out.append(cell)
+            for i, row in enumerate(batch, n + 1):
+                for j, v in enumerate(row):
+                    if v is None:
+                        continue
+                    if isinstance(v, str):
+                        ws.write_string(i, j, v)  # text stays text, whatever it starts with
+                    elif isinstance(v, dt.datetime):
+                        ws.write_datetime(i, j, v, stamp)
                     else:
-                        out.append(value)
-                ws.append(out)
+                        ws.write(i, j, v)
             n += len(batch)
         written[sheet_name] = n
-    readme = wb.create_sheet("说明")
-    for line in ("parkstat 发布数据 / parkstat publish",
-                 "金额单位：万元；比重、增速为百分数；差距为百分点。/ Money in 万元; shares and growth in percent; "
-                 "gaps in percentage points.",
-                 "以“=、+、-、@”开头的单元格按文本保存，不作公式计算。/ Cells starting with =, +, -, @ are stored as "
-                 "text, never as formulas."):
-        readme.append([line])
-    for sheet_name, since in trimmed.items():
-        readme.append([f"“{sheet_name}”仅含最近的统计期（{since}）；完整数据见 marts/*.parquet 与 warehouse.duckdb。"
-                       f" / '{sheet_name}' holds the latest periods only; every row is in marts/*.parquet and "
-                       f"warehouse.duckdb."])
-    tmp = path.with_name(path.name + ".tmp")
-    wb.save(tmp)
+    readme = wb.add_worksheet("说明")
+    lines = ["parkstat 发布数据 / parkstat publish",
+             "金额单位：万元；比重、增速为百分数；差距为百分点。/ Money in 万元; shares and growth in percent; "
+             "gaps in percentage points.",
+             "以“=、+、-、@”开头的单元格按文本保存，不作公式计算。/ Cells starting with =, +, -, @ are stored as "
+             "text, never as formulas."]
+    lines += [f"“{sheet_name}”仅含最近的统计期（{since}）；完整数据见 marts/*.parquet 与 warehouse.duckdb。"
+              f" / '{sheet_name}' holds the latest periods only; every row is in marts/*.parquet and "
+              f"warehouse.duckdb." for sheet_name, since in trimmed.items()]
+    for i, line in enumerate(lines):
+        readme.write_string(i, 0, line)
+    wb.close()
     tmp.replace(path)
     return written
