@@ -7,7 +7,6 @@ groups models by layer folder, and points dbt sources at the ingest assets.
 
 import hashlib
 import os
-import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from dagster import AssetExecutionContext, AssetKey
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from ingest.reference import REFERENCE_DIR
-from orchestration.project import DBT_DIR, dbt_project, ensure_manifest
+from orchestration.project import DBT_DIR, ensure_manifest
 from orchestration.resources import WarehouseResource
 
 
@@ -63,11 +62,9 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
     if full:
         context.log.info("full rebuild (new working database, changed project or reference data, or asked for)")
     stamp.unlink(missing_ok=True)  # written again only once this build succeeded
-    invocation = dbt.cli(["build", *(["--full-refresh"] if full else [])], context=context)
-    try:
-        yield from invocation.stream()
-        stamp.write_text(fingerprint)
-    finally:
-        # dagster-dbt leaves a target/<run> folder per invocation
-        if invocation.target_path != dbt_project.target_path:
-            shutil.rmtree(invocation.target_path, ignore_errors=True)
+    # a target folder per warehouse home, kept between runs: dbt's partial parse
+    # (its profile names this home's files) is reused by the next night
+    invocation = dbt.cli(["build", *(["--full-refresh"] if full else [])], context=context,
+                         target_path=home.work_db.parent / "dbt_target")
+    yield from invocation.stream()
+    stamp.write_text(fingerprint)
