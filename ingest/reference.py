@@ -112,13 +112,19 @@ def divisions() -> dict[str, Division]:
 
 
 def ancestors(code: str) -> list[str]:
-    """The code itself, then its parents up to the province."""
+    """The code itself, then its parents up to the province. A parent the list
+    does not hold (the old 市辖区 of a municipality, 500100; a 省直辖 group,
+    429000) is passed over to the next level the code itself names: its city
+    (first four digits), then its province (first two)."""
     chain, seen = [], set()
     divs = divisions()
     while code and code in divs and code not in seen:
         chain.append(code)
         seen.add(code)
-        code = divs[code].parent_code
+        parent = divs[code].parent_code
+        if parent and parent not in divs:
+            parent = next((p for p in (parent[:4] + "00", parent[:2] + "0000") if p in divs and p != code), "")
+        code = parent
     return chain
 
 
