@@ -221,9 +221,9 @@ def test_project_warnings_follow_what_stands(home, one_batch):
 def test_a_municipality_reports_a_district_whose_listed_parent_is_not_in_the_list(home):
     # 500105 江北区 (until 2024) names 500100 as its parent, which the division
     # list does not hold: the chain goes on to 重庆市 by the code itself
-    drop(home, "500000", "重庆2023.csv", csv_bytes([["统计期", "地区代码", "地区生产总值"], ["2023", "500105", "100"]]))
+    drop(home, "500000", "重庆2022.csv", csv_bytes([["统计期", "地区代码", "地区生产总值"], ["2022", "500105", "100"]]))
     [r] = ingest_landing(home).receipts
     assert r.status == "accepted", r.text()
-    drop(home, "510000", "四川2023.csv", csv_bytes([["统计期", "地区代码", "地区生产总值"], ["2023", "500105", "100"]]))
+    drop(home, "510000", "四川2022.csv", csv_bytes([["统计期", "地区代码", "地区生产总值"], ["2022", "500105", "100"]]))
     [r] = ingest_landing(home).receipts
     assert r.status == "rejected" and "510000 may not report for 500105" in r.text()
