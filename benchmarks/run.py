@@ -28,39 +28,39 @@ from ingest.ledger import NO_EXTENSIONS
 from ingest.settings import WarehouseHome
 
 # what analysts ask most (docs/analysts.md), written for any generated size:
-# each is run QUERY_REPEATS times on the published file, read-only
+# each is run QUERY_REPEATS times on the published file, read-only. The
+# subqueries pick a city, a period or a project the way an analyst would type it.
 QUERIES = {
     "park_share_city_latest": """
-        select * from marts.park_share_comparison
-        where city_code = (select min(city_code) from marts.park_share_comparison)
-          and period = (select max(period) from marts.park_share_comparison)""",
+        select * from marts.park_share_comparison where city_code = '{city}' and period = '{share_period}'""",
     "top_ten_parks_gdp": """
         select * from marts.park_rankings
-        where is_top10_scale and indicator = 'gdp'
-          and period = (select max(period) from marts.park_rankings) order by scale_rank""",
+        where is_top10_scale and indicator = 'gdp' and period = '{share_period}' order by scale_rank""",
     "investment_progress_city_month": """
         select * from marts.investment_progress
-        where region_level = 'city' and period = (select max(period) from marts.investment_progress)
-        order by completion_pct desc""",
+        where region_level = 'city' and period = '{month}' order by completion_pct desc""",
     "growth_against_parent": """
         select * from marts.growth_comparison
-        where period = (select max(period) from marts.growth_comparison) and indicator = 'tax'
-          and entity_type = 'park' order by growth_gap_pp desc""",
+        where period = '{share_period}' and indicator = 'tax' and entity_type = 'park' order by growth_gap_pp desc""",
     "county_domain_share": """
-        select * from marts.region_share where scope = 'county_domain'
-          and period = (select max(period) from marts.region_share)""",
+        select * from marts.region_share where scope = 'county_domain' and period = '{share_period}'""",
     "late_submitters": """
         select * from marts.submission_status where status = 'missing' and is_late order by due_date desc limit 100""",
     "one_project_history": """
-        select * from core.fct_project_investment
-        where project_code = (select min(project_code) from core.dim_project) order by period""",
+        select * from core.fct_project_investment where project_code = '{project}' order by period""",
     "province_investment_by_chain": """
         select d.industry_chain, sum(f.ytd_completed) as ytd
         from core.fct_project_investment f join core.dim_project d
           on d.project_code = f.project_code and d.is_current
-        where f.period = (select max(period) from core.fct_project_investment)
+        where f.period = '{month}'
         group by 1 order by 2 desc""",
 }
+# the values analysts would type: the latest periods, a city, a project
+QUERY_VALUES = """
+    select (select min(city_code) from marts.park_share_comparison) as city,
+           (select max(period) from marts.park_share_comparison) as share_period,
+           (select max(period) from marts.investment_progress) as month,
+           (select min(project_code) from core.dim_project) as project"""
 QUERY_REPEATS = 20
 
 
@@ -150,7 +150,10 @@ def query_times(db: Path) -> dict[str, list[float]]:
     con = duckdb.connect(str(db), read_only=True, config=NO_EXTENSIONS)
     out: dict[str, list[float]] = {}
     try:
-        for name, sql in QUERIES.items():
+        cur = con.execute(QUERY_VALUES)
+        values = dict(zip([d[0] for d in cur.description], cur.fetchone()))
+        for name, template in QUERIES.items():
+            sql = template.format(**values)
             con.execute(sql).fetchall()  # first run: warm the file's pages
             times = []
             for _ in range(QUERY_REPEATS):

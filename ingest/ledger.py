@@ -74,6 +74,12 @@ create table if not exists project_progress (
 NO_EXTENSIONS = {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
 
 
+def duckdb_config() -> dict[str, str]:
+    """Settings for the pipeline's own DuckDB connections: no extensions, and a
+    memory ceiling (PARKSTAT_DUCKDB_MEMORY, 2GB; DuckDB spills to disk past it)."""
+    return {**NO_EXTENSIONS, "memory_limit": os.environ.get("PARKSTAT_DUCKDB_MEMORY", "2GB")}
+
+
 def standing_view(name: str, table: str, keys: tuple[str, ...]) -> str:
     """A temp view of the rows of ``table`` that stand: files not superseded for
     that period, the most recently accepted file winning per key (the rule the
@@ -159,7 +165,7 @@ class Ledger:
     def __init__(self, path: Path, read_only: bool = False):
         """``read_only`` (for ``parkstat check``): nothing is written; a warehouse
         with no ledger yet reads as an empty one."""
-        config = NO_EXTENSIONS
+        config = duckdb_config()
         self.read_only = read_only
         if read_only and not path.exists():
             self.con = duckdb.connect(":memory:", config=config)

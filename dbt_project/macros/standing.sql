@@ -1,8 +1,9 @@
 {#- The supersession rule, in one place: of the rows of `rows` (a relation with
     file_id and period), keep those whose file is not superseded for that
     period, and of those, per key, the most recently accepted file's. Adds the
-    file's submitter_code and received_at. -#}
-{% macro standing_rows(rows, key_columns) -%}
+    file's submitter_code and received_at. ``where`` (on ``r``) narrows the
+    rows before the ranking — an incremental build's years. -#}
+{% macro standing_rows(rows, key_columns, where=none) -%}
     select ranked.*
     from (
         select
@@ -18,6 +19,7 @@
         inner join {{ ref('stg_ledger__file_periods') }} as fp
             on fp.file_id = r.file_id and fp.period = r.period
         where fp.superseded_by is null
+        {%- if where %} and ({{ where }}){% endif %}
     ) as ranked
     where ranked.recency = 1
 {%- endmacro %}

@@ -13,29 +13,26 @@ with standing as (
         s.nature,
         s.stage,
         s.total_investment,
-        s.start_date,
-        {{ dbt.hash(dbt.concat([
-            "coalesce(s.project_name, '')", "'|'",
-            "coalesce(coalesce(r.current_code, s.region_code), '')", "'|'",
-            "coalesce(s.park_code, '')", "'|'",
-            "coalesce(s.industry_chain, '')", "'|'",
-            "coalesce(s.nature, '')", "'|'",
-            "coalesce(s.stage, '')", "'|'",
-            "coalesce(" ~ dbt.safe_cast("s.total_investment", dbt.type_string()) ~ ", '')", "'|'",
-            "coalesce(" ~ dbt.safe_cast("s.start_date", dbt.type_string()) ~ ", '')"
-        ])) }} as attributes_hash
+        s.start_date
     from {{ ref('int_project_progress__standing') }} as s
     left join {{ ref('dim_region') }} as r on r.region_code = s.region_code
 ),
 
 flagged as (
+    -- a version starts where any attribute differs from the previous report's
+    -- (a missing value and an empty one count as the same)
     select
         standing.*,
-        case
-            when lag(attributes_hash) over (partition by project_code order by period) = attributes_hash then 0
-            else 1
-        end as starts_version
+        case when {% for c in ['project_name', 'region_code', 'park_code', 'industry_chain', 'nature', 'stage'] -%}
+            coalesce(lag({{ c }}) over w, '') = coalesce({{ c }}, '') and
+        {% endfor -%}
+            coalesce(lag(total_investment) over w, -1) = coalesce(total_investment, -1) and
+            coalesce(lag(start_date) over w, cast('0001-01-01' as date))
+                = coalesce(start_date, cast('0001-01-01' as date))
+            and lag(period) over w is not null
+        then 0 else 1 end as starts_version
     from standing
+    window w as (partition by project_code order by period)
 ),
 
 numbered as (

@@ -5,14 +5,20 @@
 -- a first report of 1-2月 covers 2); monthly_completed is set only when it is 1.
 {{ config(**by_period_year()) }}
 -- depends_on: {{ ref('stg_ledger__file_periods') }}
+-- depends_on: {{ ref('stg_ledger__files') }}
+-- depends_on: {{ ref('stg_ledger__project_progress') }}
 with standing as (
     select
         s.*,
         {{ period_year('s.period') }} as period_year,
         {{ period_month('s.period') }} as period_month
-    from {{ ref('int_project_progress__standing') }} as s
     {% if is_incremental() -%}
-    where {{ period_year('s.period') }} in ({{ touched_years('project_progress') }})
+    -- only the touched years, narrowed before the ranking (the rule is the
+    -- standing model's, macro standing_rows; a key never spans two years)
+    from ({{ standing_rows(ref('stg_ledger__project_progress'), ['project_code', 'period'],
+                           where=period_year('r.period') ~ ' in (' ~ touched_years('project_progress') ~ ')') }}) as s
+    {%- else -%}
+    from {{ ref('int_project_progress__standing') }} as s
     {%- endif %}
 ),
 
