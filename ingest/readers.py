@@ -57,6 +57,7 @@ class Grid:
     text: str | None = None  # a plain CSV's text (see _NOT_PLAIN)
     delimiter: str = ","
     width: int = 0  # a plain CSV's widest row
+    lines: int = 0  # and its number of rows (both measured once, when it is read)
 
     @property
     def rows(self) -> list[list[str]]:
@@ -66,7 +67,7 @@ class Grid:
 
     @property
     def row_count(self) -> int:
-        return len(self._lines()) if self._rows is None else len(self._rows)
+        return self.lines if self._rows is None else len(self._rows)
 
     def _lines(self) -> list[str]:
         lines = self.text.split("\n")
@@ -142,6 +143,7 @@ def read_csv_bytes(data: bytes) -> Grid:
         from ingest.settings import Limits
 
         lines = grid._lines()
+        grid.lines = len(lines)
         grid.width = max((line.count(delimiter) + 1 for line in lines), default=0)
         longest = max((len(line) for line in lines), default=0)
         if grid.width <= Limits.from_env().max_columns and longest < csv.field_size_limit():

@@ -77,7 +77,8 @@ class ProjectSeries:
         for (year,), part in incoming.group_by(pl.col("period").str.slice(0, 4)):
             parts.append(self._year(year).rows_for(part["project_code"]))
         rows = pl.concat(parts) if parts else pl.DataFrame(schema=COLUMNS)
-        latest = pl.DataFrame([(s, p, f) for (s, p), f in self.latest.items()],
+        pairs = rows.select("submitter_code", "period").unique().rows()  # a few: the files these rows came from
+        latest = pl.DataFrame([(s, p, self.latest.get((s, p))) for s, p in pairs],
                               schema={"submitter_code": pl.String, "period": pl.String, "latest": pl.Int64},
                               orient="row")
         return (rows.join(latest, on=["submitter_code", "period"], how="inner")

@@ -43,16 +43,16 @@ def workbook_max_rows() -> int:
 
 
 def _latest_periods(con: duckdb.DuckDBPyConnection, table: str, budget: int) -> str | None:
-    """The first period of the latest ones whose rows fit in ``budget`` (None: all fit)."""
-    total = 0
+    """The earliest of the latest periods whose rows fit in ``budget`` together
+    (None: every row fits). When even the latest period alone is over, that
+    period (the sheet then holds as many of its rows as fit)."""
+    total, since = 0, None
     for period, n in con.execute(f'select period, count(*) from marts."{table}" group by 1 order by 1 desc'
                                  ).fetchall():
         if total + n > budget:
-            return period if total else None
-        total += n
-        first = period
-    return None if total <= budget else first
-
+            return since if since is not None else period
+        total, since = total + n, period
+    return None
 
 def zh_header(comment: str | None, column: str) -> str:
     """The Chinese part of a bilingual description ("统计期（YYYY-MM…）/ period…"),

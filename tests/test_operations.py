@@ -214,3 +214,24 @@ def test_status_shows_runs_checks_publishes_and_who_is_late(ops):
     assert "431300 娄底市" in late[("project_progress", "2022-03")]["who"]
     text = CliRunner().invoke(app, ["status", "--home", str(home.root)])
     assert text.exit_code == 0 and "◀ served" in text.output and "last runs" in text.output
+
+
+def test_a_mart_over_the_workbook_budget_keeps_its_latest_periods(tmp_path, monkeypatch):
+    from openpyxl import load_workbook
+
+    from orchestration.outputs import write_workbook
+
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute("create table marts.park_share_comparison as select p as period, '431300' as city_code, i as x "
+                "from (values ('2022-12'), ('2023-12'), ('2024-12')) v(p), range(10) r(i)")
+    monkeypatch.setenv("PARKSTAT_WORKBOOK_MAX_ROWS", "25")
+    written = write_workbook(con, tmp_path / "w.xlsx")
+    assert written["园区占比对比"] == 20  # 2023-12 and 2024-12 fit; 2022-12 does not
+    wb = load_workbook(tmp_path / "w.xlsx")
+    periods = {r[0] for r in wb["园区占比对比"].iter_rows(min_row=2, values_only=True)}
+    assert periods == {"2023-12", "2024-12"}
+    notes = [r[0] for r in wb["说明"].iter_rows(values_only=True)]
+    assert any("2023-12" in n and "latest periods only" in n for n in notes), notes
+    monkeypatch.setenv("PARKSTAT_WORKBOOK_MAX_ROWS", "5")  # even the latest period is over: its first rows
+    assert write_workbook(con, tmp_path / "w5.xlsx")["园区占比对比"] == 5
