@@ -39,6 +39,7 @@ def test_the_benchmark_at_tiny_size(tmp_path: Path):
     for k in KEYS:
         assert isinstance(result[k], (int, float)) and result[k] > 0, (k, result)
     assert result["raw_rows"] > 2000 and result["full_ingest_s"] > 0 and result["increment_wall_s"] > 0
+    assert result["peak_rss_with_baseline_mb"] >= result["peak_rss_mb"]
     assert set(result["query_p95_by_query_ms"]) >= {"park_share_city_latest", "top_ten_parks_gdp"}
     assert result["machine"]["cores"] >= 1
     home = WarehouseHome(tmp_path / "home")
