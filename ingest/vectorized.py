@@ -48,6 +48,16 @@ class _Fallback(Exception):
     """Something in the file needs the row-by-row path's words."""
 
 
+def _strict(fn, *problems):
+    """``fn``, with its named problems turned into _Fallback: the row-by-row path words them."""
+    def call(text: str):
+        try:
+            return fn(text)
+        except problems:
+            raise _Fallback from None
+    return call
+
+
 def _map_unique(values: pl.Series, fn) -> pl.Series:
     """``fn`` applied once per distinct value (raising _Fallback to give up)."""
     uniq = values.unique()
@@ -112,15 +122,9 @@ def _parse(grid: Grid, layout: Layout, submitter, parks, today) -> Parsed:
 
     now_period = f"{today.year:04d}-{today.month:02d}"
     if "period" in fields:
-        def period_of(text: str) -> str:
-            try:
-                p = parse_period(text)
-            except ValueProblem:
-                raise _Fallback from None
-            if p > now_period:
-                raise _Fallback
-            return p
-        out["period"] = _map_unique(frame["period"], period_of)
+        out["period"] = _map_unique(frame["period"], _strict(parse_period, ValueProblem))
+        if (out["period"] > now_period).any():
+            raise _Fallback  # a future period
         years = out["period"].str.slice(0, 4).cast(pl.Int32)
     else:
         years = pl.Series([today.year] * frame.height, dtype=pl.Int32)
@@ -193,13 +197,8 @@ def _dates(text: pl.Series) -> pl.Series:
         raise _Fallback
     if iso.all():
         return dates
-
-    def date_of(t: str):
-        try:
-            return parse_date(t)
-        except ValueProblem:
-            raise _Fallback from None
-    return dates.scatter((~iso).arg_true(), _map_unique(text.filter(~iso), date_of).cast(pl.Date))
+    return dates.scatter((~iso).arg_true(),
+                         _map_unique(text.filter(~iso), _strict(parse_date, ValueProblem)).cast(pl.Date))
 
 
 def _numbers(f, col, layout: Layout, text: pl.Series, years: pl.Series) -> dict[str, pl.Series]:
@@ -211,11 +210,7 @@ def _numbers(f, col, layout: Layout, text: pl.Series, years: pl.Series) -> dict[
     plain = text.str.contains(_PLAIN_NUMBER)
     values = text.cast(pl.Float64, strict=False)
     if not plain.all():
-        def number(t: str) -> float | None:
-            try:
-                return cell_number(f, t)
-            except CellProblem:
-                raise _Fallback from None
+        number = _strict(lambda t: cell_number(f, t), CellProblem)
         values = values.scatter((~plain).arg_true(), _map_unique(text.filter(~plain), number).cast(pl.Float64))
     if f.required == "yes" and values.null_count():
         raise _Fallback
