@@ -78,13 +78,19 @@ def display_name(path: Path, base: Path) -> str:
     return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-def archive(home: WarehouseHome, data: bytes, sha: str) -> Path:
+def archive(home: WarehouseHome, data: bytes, sha: str, source: Path | None = None) -> Path:
+    """Store the bytes (or, for a file too large to hold, ``source`` copied by
+    streaming) under their SHA-256: written whole, flushed to disk, renamed in."""
     target = home.archive / sha[:2] / sha
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(sha + ".tmp")
         with open(tmp, "wb") as fh:
-            fh.write(data)
+            if source is None:
+                fh.write(data)
+            else:
+                with open(source, "rb") as src:
+                    shutil.copyfileobj(src, fh, 1 << 20)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)
@@ -167,13 +173,7 @@ def archive_arrival(home: WarehouseHome, arr: Arrival) -> Path | None:
     if arr.path.is_symlink() or (arr.problem is not None and arr.problem.code == "not_a_file"):
         return None
     if not arr.data and arr.size:  # over the limit: copied by streaming
-        target = home.archive / arr.sha[:2] / arr.sha
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(arr.sha + ".tmp")
-            shutil.copyfile(arr.path, tmp)
-            os.replace(tmp, target)
-        return target
+        return archive(home, b"", arr.sha, source=arr.path)
     return archive(home, arr.data, arr.sha)
 
 
