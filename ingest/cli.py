@@ -27,13 +27,14 @@ def _home(home: Optional[Path]) -> WarehouseHome:
     return h
 
 
-def run_refresh(home: WarehouseHome) -> bool:
-    """Run the nightly job in this process, recorded in the warehouse home's Dagster instance."""
+def run_refresh(home: WarehouseHome, target: str | None = None) -> bool:
+    """Run the nightly job in this process, recorded in the warehouse home's Dagster
+    instance; dbt builds on ``target`` (duckdb or spark; default $PARKSTAT_TARGET or duckdb)."""
     from dagster import DagsterInstance
 
     from orchestration.definitions import build_defs
 
-    job = build_defs(home).resolve_job_def("nightly_refresh")
+    job = build_defs(home, target).resolve_job_def("nightly_refresh")
     with DagsterInstance.get() as instance:
         result = job.execute_in_process(instance=instance, raise_on_error=False)
         if not result.success:
@@ -59,12 +60,23 @@ def run_refresh(home: WarehouseHome) -> bool:
 def refresh(home: Optional[Path] = HomeOption,
             full_refresh: bool = typer.Option(False, "--full-refresh",
                                               help="Rebuild every fact from all history instead of the years "
-                                                   "new files touched.")) -> None:
+                                                   "new files touched."),
+            target: Optional[str] = typer.Option(None, "--target", metavar="ENGINE",
+                                                 help="Build the dbt models on duckdb (default, or "
+                                                      "$PARKSTAT_TARGET) or spark (docs/scaling.md).")) -> None:
     """Run the nightly refresh now: ingest the landing area, dbt build, publish."""
+    from orchestration.engines import EngineError, default_target, require
+
     h = _home(home)
+    target = target or default_target()
+    try:
+        require(target)  # before anything is ingested: a run that cannot build leaves the landing area alone
+    except EngineError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2)
     if full_refresh:
         os.environ["PARKSTAT_FULL_REFRESH"] = "1"
-    if not run_refresh(h):
+    if not run_refresh(h, target):
         raise typer.Exit(1)
 
 

@@ -8,6 +8,7 @@
     state/ingest.duckdb         the ingest ledger (files, messages, accepted rows)
     staged/                     Parquet snapshots of the ledger: dbt's sources
     work/build.duckdb           dbt's working database (pipeline only)
+    work/spark/                 the Spark build instead (--target spark): tables, metastore
     published/warehouse.duckdb  the one file analysts open, read-only
     published/current/          the served publish's outputs: marts/*.parquet,
                                 parkstat.xlsx, report.html, docs/index.html
@@ -64,6 +65,11 @@ class WarehouseHome:
     @property
     def work_db(self) -> Path:
         return self.root / "work" / "build.duckdb"
+
+    @property
+    def spark_dir(self) -> Path:
+        """The Spark build (``--target spark``): its tables, metastore and logs."""
+        return self.root / "work" / "spark"
 
     @property
     def published(self) -> Path:

@@ -1,5 +1,5 @@
 """Assets written in Python: ingest (landing area -> ledger -> staged Parquet)
-and publish (working database -> ``published/warehouse.duckdb``).
+and publish (the build, on either engine -> ``published/warehouse.duckdb``).
 
 The dbt models between them are in ``dbt_assets.py``.
 """
@@ -85,7 +85,7 @@ def publish_asset_factory(mart_keys: list[AssetKey]):
     def published_warehouse(context: AssetExecutionContext, warehouse: WarehouseResource,
                             dbt: DbtCliResource) -> MaterializeResult:
         home = warehouse.paths
-        result = publish(home, context.run_id, REQUIRED_MARTS, docs_site=docs_site(dbt))
+        result = publish(home, context.run_id, REQUIRED_MARTS, docs_site=docs_site(dbt), target=warehouse.target)
         context.log.info(f"published {result.path} (publish {result.publish_id}; outputs in {home.current})")
         return MaterializeResult(metadata={"path": str(result.path), "publish_id": result.publish_id,
                                            "outputs": str(home.current),

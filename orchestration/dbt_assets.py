@@ -15,6 +15,7 @@ from dagster import AssetExecutionContext, AssetKey
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from ingest.reference import REFERENCE_DIR
+from orchestration.engines import require
 from orchestration.project import DBT_DIR, ensure_manifest
 from orchestration.resources import WarehouseResource
 
@@ -50,21 +51,24 @@ def build_fingerprint() -> str:
 
 @dbt_assets(manifest=ensure_manifest(), dagster_dbt_translator=translator, name="dbt_models")
 def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
-    """``dbt build``: incremental facts take only the years new files touched
+    """``dbt build`` on the run's engine (DuckDB or Spark): incremental facts take only the years new files touched
     (macro touched_years); a full rebuild when the working database is new, the
     project or reference data changed (build_fingerprint), or
     ``PARKSTAT_FULL_REFRESH=1`` asks for one."""
-    home = warehouse.paths
-    stamp = home.work_db.with_name("build.fingerprint")
+    build = warehouse.build
+    require(build.target)  # a clear message, not dbt's "could not find adapter type spark"
+    build.dir.mkdir(parents=True, exist_ok=True)
+    stamp = build.fingerprint_stamp
     fingerprint = build_fingerprint()
-    full = (os.environ.get("PARKSTAT_FULL_REFRESH") == "1" or not home.work_db.exists()
+    full = (os.environ.get("PARKSTAT_FULL_REFRESH") == "1" or not build.exists()
             or not stamp.exists() or stamp.read_text() != fingerprint)
     if full:
-        context.log.info("full rebuild (new working database, changed project or reference data, or asked for)")
+        context.log.info(f"full rebuild on {build.target} (new build, changed project or reference data, "
+                         "or asked for)")
     stamp.unlink(missing_ok=True)  # written again only once this build succeeded
-    # a target folder per warehouse home, kept between runs: dbt's partial parse
-    # (its profile names this home's files) is reused by the next night
-    invocation = dbt.cli(["build", *(["--full-refresh"] if full else [])], context=context,
-                         target_path=home.work_db.parent / "dbt_target")
+    # a target folder per warehouse home and engine, kept between runs: dbt's partial
+    # parse (its profile names this home's files) is reused by the next night
+    invocation = dbt.cli(["build", "--target", build.target, *(["--full-refresh"] if full else [])],
+                         context=context, target_path=build.dbt_target_path)
     yield from invocation.stream()
     stamp.write_text(fingerprint)

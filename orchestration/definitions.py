@@ -1,7 +1,8 @@
 """``build_defs()``: every Dagster definition of parkstat for one warehouse home.
 
 ``defs`` (what ``dagster dev`` and ``dagster definitions validate`` load) uses
-``WAREHOUSE_HOME``; tests call ``build_defs(WarehouseHome(tmp))``.
+``WAREHOUSE_HOME`` (and ``PARKSTAT_TARGET``, the engine dbt builds on); tests
+call ``build_defs(WarehouseHome(tmp))`` or ``build_defs(home, target="spark")``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from orchestration.schedules import nightly_schedule
 from orchestration.sensors import build_landing_sensor, build_run_failure_sensor
 
 
-def build_defs(home: WarehouseHome | None = None) -> Definitions:
+def build_defs(home: WarehouseHome | None = None, target: str | None = None) -> Definitions:
     home = (home or WarehouseHome.from_env()).ensure()
     mart_keys = [k for k in dbt_models.keys if k.path[0] in ("marts", "core")]
     return Definitions(
@@ -27,7 +28,7 @@ def build_defs(home: WarehouseHome | None = None) -> Definitions:
         jobs=[nightly_refresh],
         schedules=[nightly_schedule],
         sensors=[build_landing_sensor(home), build_run_failure_sensor(home)],
-        resources=build_resources(home),
+        resources=build_resources(home, target),
     )
 
 

@@ -2,8 +2,8 @@
 asset that calls them lives in ``assets.py``).
 
 DuckDB lets no writer near a file that any reader holds, so the pipeline never
-writes the file analysts read: it copies the published schemas of the working
-database into a new candidate file, checks it, closes it, and ``os.replace``s
+writes the file analysts read: it copies the published schemas of the build
+(DuckDB's working database, or Spark's tables: ``engines.py``) into a new candidate file, checks it, closes it, and ``os.replace``s
 it over ``published/warehouse.duckdb``. Readers that had the old file open keep
 their snapshot; new connections see the new one. Only tables are published
 (no views over paths that exist only on the pipeline's machine).
@@ -23,6 +23,7 @@ import duckdb
 from ingest.failpoints import failpoint
 from ingest.ledger import NO_EXTENSIONS, duckdb_config
 from ingest.settings import WarehouseHome
+from orchestration.engines import Build
 
 PUBLISHED_SCHEMAS = ("marts", "core")
 # Analysts' clients (the DuckDB CLI, DBeaver, BI tools) lag behind the pipeline's
@@ -51,33 +52,31 @@ def _ident(name: str) -> str:
 
 
 def build_candidate(home: WarehouseHome, run_id: str, publish_id: str = "",
-                    published_at: str = "") -> tuple[Path, dict[str, int]]:
+                    published_at: str = "", target: str = "duckdb") -> tuple[Path, dict[str, int]]:
+    """The published schemas of the ``target`` engine's build, copied into a new file."""
+    build = Build(home, target)
     candidate = home.published / f".candidate-{run_id}.duckdb"
     candidate.unlink(missing_ok=True)
     counts: dict[str, int] = {}
     con = duckdb.connect(str(candidate), config={**duckdb_config(),
                                                  "storage_compatibility_version": PUBLISH_STORAGE_VERSION})
     try:
-        con.execute("attach ? as build (read_only)", [str(home.work_db)])
-        tables = con.execute("""
-            select table_schema, table_name from information_schema.tables
-            where table_catalog = 'build' and table_schema in ({}) order by 1, 2
-        """.format(", ".join("?" for _ in PUBLISHED_SCHEMAS)), list(PUBLISHED_SCHEMAS)).fetchall()
+        build.open(con)
         for schema in PUBLISHED_SCHEMAS:
             con.execute(f"create schema if not exists {_ident(schema)}")
-        for schema, table in tables:
-            target = f"{_ident(schema)}.{_ident(table)}"
+        for schema, table in build.tables(con, PUBLISHED_SCHEMAS):
+            target_table = f"{_ident(schema)}.{_ident(table)}"
             order = f" order by {CLUSTER_BY[f'{schema}.{table}']}" if f"{schema}.{table}" in CLUSTER_BY else ""
-            con.execute(f"create table {target} as select * from build.{target}{order}")
-            counts[f"{schema}.{table}"] = con.execute(f"select count(*) from {target}").fetchone()[0]
-        _copy_comments(con)
+            con.execute(f"create table {target_table} as select * from {build.relation(con, schema, table)}{order}")
+            counts[f"{schema}.{table}"] = con.execute(f"select count(*) from {target_table}").fetchone()[0]
+        build.close(con)
+        _copy_comments(con, build.dbt_target_path / "manifest.json", set(counts))
         # which publish a session reads: one row, in the file itself
         con.execute("create schema if not exists meta")
         con.execute("create table meta.publish as select ? as publish_id, ? as run_id, "
-                    "cast(? as timestamp) as published_at", [publish_id or run_id, run_id,
-                                                            published_at or dt.datetime.now().isoformat()])
+                    "cast(? as timestamp) as published_at, ? as built_on", [
+                        publish_id or run_id, run_id, published_at or dt.datetime.now().isoformat(), target])
         con.execute("comment on table meta.publish is '本文件对应的发布 / the publish this file is'")
-        con.execute("detach build")
         con.execute("checkpoint")
     finally:
         con.close()
@@ -88,22 +87,29 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _copy_comments(con: duckdb.DuckDBPyConnection) -> None:
-    """The bilingual descriptions dbt persisted (persist_docs) on the built
-    tables and columns, carried over to the published copies as COMMENTs."""
-    schemas = list(PUBLISHED_SCHEMAS)
-    marks = ", ".join("?" for _ in schemas)
-    for schema, table, comment in con.execute(f"""
-            select schema_name, table_name, comment from duckdb_tables()
-            where database_name = 'build' and schema_name in ({marks}) and coalesce(comment, '') <> ''""",
-                                              schemas).fetchall():
-        con.execute(f"comment on table {_ident(schema)}.{_ident(table)} is {_literal(comment.strip())}")
-    for schema, table, column, comment in con.execute(f"""
-            select schema_name, table_name, column_name, comment from duckdb_columns()
-            where database_name = 'build' and schema_name in ({marks}) and coalesce(comment, '') <> ''""",
-                                                      schemas).fetchall():
-        con.execute(f"comment on column {_ident(schema)}.{_ident(table)}.{_ident(column)} "
-                    f"is {_literal(comment.strip())}")
+def _copy_comments(con: duckdb.DuckDBPyConnection, manifest: Path, tables: set[str]) -> None:
+    """The bilingual descriptions of the dbt project (its YAML and the models'
+    docs, as the build's manifest holds them) on the published tables and columns,
+    as COMMENTs — the same whichever engine built the tables."""
+    if not manifest.exists():
+        from orchestration.project import ensure_manifest
+
+        manifest = ensure_manifest()
+    nodes = json.loads(manifest.read_text(encoding="utf-8"))["nodes"].values()
+    for node in nodes:
+        name = f"{node.get('schema')}.{node.get('alias') or node.get('name')}"
+        if node.get("resource_type") != "model" or name not in tables:
+            continue
+        schema, table = name.split(".")
+        relation = f"{_ident(schema)}.{_ident(table)}"
+        if (node.get("description") or "").strip():
+            con.execute(f"comment on table {relation} is {_literal(node['description'].strip())}")
+        present = {r[0] for r in con.execute(
+            "select column_name from duckdb_columns() where schema_name = ? and table_name = ?",
+            [schema, table]).fetchall()}
+        for column, spec in node.get("columns", {}).items():
+            if column in present and (spec.get("description") or "").strip():
+                con.execute(f"comment on column {relation}.{_ident(column)} is {_literal(spec['description'].strip())}")
 
 
 def verify_candidate(candidate: Path, counts: dict[str, int], required: list[str]) -> None:
@@ -184,7 +190,7 @@ def _prune(home: WarehouseHome, keep: int) -> None:
 
 
 def publish(home: WarehouseHome, run_id: str, required: list[str], docs_site: Path | None = None,
-            keep: int | None = None) -> PublishResult:
+            keep: int | None = None, target: str = "duckdb") -> PublishResult:
     """Build, verify and serve a new publish. Until the final ``os.replace`` the
     served file is untouched; a kill anywhere leaves at most leftovers that the
     next publish removes."""
@@ -194,7 +200,7 @@ def publish(home: WarehouseHome, run_id: str, required: list[str], docs_site: Pa
     clean_leftovers(home, run_id)
     now = dt.datetime.now()
     publish_id = f"{now:%Y%m%dT%H%M%S}-{run_id[:8]}"
-    candidate, counts = build_candidate(home, run_id, publish_id, now.isoformat(timespec="seconds"))
+    candidate, counts = build_candidate(home, run_id, publish_id, now.isoformat(timespec="seconds"), target)
     try:
         verify_candidate(candidate, counts, required)
     except Exception:
@@ -214,7 +220,7 @@ def publish(home: WarehouseHome, run_id: str, required: list[str], docs_site: Pa
         shutil.copyfile(docs_site, staging / "docs" / "index.html")
     _link_or_copy(candidate, staging / "warehouse.duckdb")
     (staging / "publish.json").write_text(json.dumps(
-        {"run_id": run_id, "published_at": now.isoformat(timespec="seconds"), "tables": counts,
+        {"run_id": run_id, "published_at": now.isoformat(timespec="seconds"), "built_on": target, "tables": counts,
          "sheets": sheets}, ensure_ascii=False, indent=1), encoding="utf-8")
     # analysts' and leaders' copies are read-only files: nothing is ever written into a publish
     for p in [candidate, *staging.rglob("*")]:

@@ -10,28 +10,36 @@ from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 
 from ingest.settings import WarehouseHome, quiet_environment
+from orchestration.engines import Build, check_target, default_target
 from orchestration.project import dbt_project
 
 
 class WarehouseResource(ConfigurableResource):
-    """Where the warehouse lives. Sets the variables dbt's profile and sources read."""
+    """Where the warehouse lives and which engine dbt builds on (``target``:
+    duckdb or spark). Sets the variables dbt's profile and sources read."""
 
     home: str
+    target: str = "duckdb"
 
     @property
     def paths(self) -> WarehouseHome:
         return WarehouseHome(Path(self.home)).ensure()
+
+    @property
+    def build(self) -> Build:
+        return Build(self.paths, check_target(self.target))
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
         quiet_environment()
         paths = self.paths
         os.environ["PARKSTAT_WORK_DB"] = str(paths.work_db)
         os.environ["PARKSTAT_STAGED"] = str(paths.staged)
+        os.environ["PARKSTAT_SPARK_DIR"] = str(paths.spark_dir)
 
 
-def build_resources(home: WarehouseHome) -> dict:
+def build_resources(home: WarehouseHome, target: str | None = None) -> dict:
     return {
-        "warehouse": WarehouseResource(home=str(home.root)),
+        "warehouse": WarehouseResource(home=str(home.root), target=check_target(target or default_target())),
         "dbt": DbtCliResource(project_dir=dbt_project),
         "work_db": DuckDBResource(database=str(home.work_db), connection_config={
             "autoinstall_known_extensions": False, "autoload_known_extensions": False}),

@@ -1,5 +1,15 @@
-{#- The few engine-specific pieces of SQL, named in one place. Everything else
-    in the models is plain SQL or dbt's cross-database macros. -#}
+{#- Every difference between the engines the models run on (DuckDB, Spark),
+    named in one place. The models are plain SQL, dbt's cross-database macros
+    (dbt.split_part, dbt.concat, dbt.safe_cast, dbt.type_string...) and these:
+      engine-specific: add_days (DuckDB date + n, Spark date_add),
+                       by_period_year (delete+insert on DuckDB, insert_overwrite
+                       by partition on Spark), stage_sources (Spark's catalog
+                       tables over the staged Parquet; DuckDB reads the files),
+                       spark_table_shapes (what publish needs of Spark's tables);
+      portable by construction: pct, period_year, period_month,
+                       prior_year_period, touched_years, money_sum.
+    The engines' settings that make the same SQL mean the same thing (Spark:
+    timestamps without time zone, ANSI off) are in profiles.yml. -#}
 
 {#- 100 × num / den as DOUBLE; NULL when the denominator is missing or zero. -#}
 {% macro pct(num, den) -%}
@@ -50,4 +60,60 @@
     with the row order, which an incremental build changes. -#}
 {% macro money_sum(expr) -%}
     cast(sum(cast({{ expr }} as decimal(38, 6))) as double)
+{%- endmacro %}
+
+{#- A date n days later, as a DATE. (dbt.dateadd returns a timestamp, and on
+    Spark builds it through unix seconds, which a session without time zones
+    — spark.sql.timestampType TIMESTAMP_NTZ, as DuckDB's — cannot read.) -#}
+{% macro add_days(date, n) -%}
+    {{ return(adapter.dispatch('add_days')(date, n)) }}
+{%- endmacro %}
+
+{% macro default__add_days(date, n) -%}
+    cast({{ date }} + cast({{ n }} as integer) as date)
+{%- endmacro %}
+
+{% macro spark__add_days(date, n) -%}
+    date_add({{ date }}, cast({{ n }} as int))
+{%- endmacro %}
+
+{#- The ledger's Parquet as dbt sources, on either engine. DuckDB reads the
+    files where they lie (sources.yml: meta.external_location). Spark needs a
+    table in its catalog over each location: on-run-start drops and re-creates
+    them (external tables: dropping one forgets it, the files stay), so a table
+    always sees the parts the last ingest wrote and the columns it wrote them with. -#}
+{% macro stage_sources() -%}
+    {{ return(adapter.dispatch('stage_sources')()) }}
+{%- endmacro %}
+
+{% macro default__stage_sources() -%}
+{%- endmacro %}
+
+{% macro spark__stage_sources() -%}
+    {%- if execute -%}
+    {%- for source in graph.sources.values() if source.source_name == 'ledger' -%}
+        {%- set location = source.meta.external_location | replace('{name}', source.name) -%}
+        {%- set location = location[:-10] if location.endswith('/*.parquet') else location -%}
+        {%- set relation = source.schema ~ '.' ~ source.identifier -%}
+        {%- do run_query('create schema if not exists ' ~ source.schema) -%}
+        {%- do run_query('drop table if exists ' ~ relation) -%}
+        {%- do run_query('create table ' ~ relation ~ " using parquet location '" ~ location ~ "'") -%}
+    {%- endfor -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Spark writes no file at all for an empty partitioned table, and keeps a
+    partition's column in folder names only: after the build, each partitioned
+    table's shape (its columns and types, no rows) is written beside the tables
+    for publish to read (orchestration/engines.py). -#}
+{% macro spark_table_shapes(results) -%}
+    {%- if execute and target.type == 'spark' -%}
+    {%- for res in results if res.status == 'success' and res.node.resource_type == 'model'
+                              and res.node.config.get('partition_by') -%}
+        {%- set folder = env_var('PARKSTAT_SPARK_DIR', '../warehouse/work/spark') ~ '/shapes/'
+                         ~ res.node.schema ~ '.' ~ res.node.alias -%}
+        {%- do run_query("insert overwrite directory '" ~ folder ~ "' using parquet select * from "
+                         ~ res.node.relation_name ~ " limit 0") -%}
+    {%- endfor -%}
+    {%- endif -%}
 {%- endmacro %}

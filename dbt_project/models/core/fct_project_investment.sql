@@ -33,7 +33,6 @@ with_previous as (
 select
     w.project_code,
     w.period,
-    w.period_year,
     w.period_month,
     w.project_name,
     coalesce(r.current_code, w.region_code) as region_code,
@@ -53,6 +52,7 @@ select
     {{ pct('w.ytd_completed', 'w.annual_plan') }} as completion_pct,
     w.file_id,
     w.submitter_code,
-    w.received_at
+    w.received_at,
+    w.period_year  -- last: Spark keeps the partition column last
 from with_previous as w
 left join {{ ref('dim_region') }} as r on r.region_code = w.region_code

@@ -5,7 +5,6 @@
 select
     pp.project_code,
     pp.period,
-    {{ period_year('pp.period') }} as period_year,
     pp.project_name,
     pp.region_code,
     pp.park_code,
@@ -17,7 +16,8 @@ select
     f.file_name,
     f.received_at as known_from,
     fp.superseded_at,
-    fp.superseded_by
+    fp.superseded_by,
+    {{ period_year('pp.period') }} as period_year  -- last: Spark keeps the partition column last
 from {{ ref('stg_ledger__project_progress') }} as pp
 inner join {{ ref('stg_ledger__files') }} as f on f.file_id = pp.file_id
 inner join {{ ref('stg_ledger__file_periods') }} as fp

@@ -20,7 +20,7 @@ select
     m.period,
     d.region_code as submitter_code,
     c.report_kind,
-    {{ dbt.dateadd('day', 'c.due_days', 'm.period_end') }} as due_date
+    {{ add_days('m.period_end', 'c.due_days') }} as due_date
 from calendar as c
 inner join months as m
     on m.period_month = c.period_month

@@ -49,7 +49,7 @@ measured as (
     select
         sums.*,
         {{ pct('ytd_completed', 'annual_plan') }} as completion_pct,
-        100.0 * period_month / 12 as time_elapsed_pct
+        {{ pct('period_month', '12') }} as time_elapsed_pct
     from sums
 )
 

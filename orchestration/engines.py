@@ -1,0 +1,216 @@
+"""The engines dbt builds the models on — DuckDB (the default) and Apache Spark
+(``--target spark``, docs/scaling.md) — and everything that differs between
+them outside the SQL: where each keeps its build, how a first build is told
+apart, what the machine needs, and how publish reads the built tables.
+
+The SQL differences are dbt macros (``dbt_project/macros/portable.sql``); the
+engines' settings are dbt outputs (``dbt_project/profiles.yml``). Ingest and
+publish are the same on both: ingest writes Parquet either engine reads, and
+publish copies the built tables into one DuckDB file — from DuckDB's working
+database, or from the Parquet files Spark's tables are made of.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from ingest.settings import WarehouseHome
+
+ENGINES = ("duckdb", "spark")
+SPARK_INSTALL = ("uv sync --group spark (dbt-spark and pyspark), and Java 17 or newer "
+                 "(apt-get install openjdk-17-jre-headless)")
+
+
+class EngineError(RuntimeError):
+    pass
+
+
+def default_target() -> str:
+    """The engine a run builds on: ``PARKSTAT_TARGET`` (duckdb or spark), else duckdb."""
+    return os.environ.get("PARKSTAT_TARGET") or "duckdb"
+
+
+def check_target(target: str) -> str:
+    if target not in ENGINES:
+        raise EngineError(f"未知的构建引擎 {target!r} / unknown build target {target!r}: "
+                          f"choose {' or '.join(ENGINES)}")
+    return target
+
+
+def java_version() -> int | None:
+    """The major version of the Java Spark would start (JAVA_HOME's, else the PATH's), None if none."""
+    home = os.environ.get("JAVA_HOME")
+    java = str(Path(home) / "bin" / "java") if home else shutil.which("java")
+    if not java or not Path(java).exists():
+        return None
+    try:
+        out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=60)
+    except OSError:
+        return None
+    m = re.search(r'version "(\d+)(?:\.(\d+))?', out.stderr + out.stdout)
+    if not m:
+        return None
+    major = int(m.group(1))
+    return int(m.group(2) or 0) if major == 1 else major  # "1.8.0" is Java 8
+
+
+def missing_requirements(target: str) -> list[str]:
+    """What this machine lacks to build on ``target`` (nothing, for DuckDB)."""
+    if check_target(target) == "duckdb":
+        return []
+    problems = []
+    for module, package in (("pyspark", "pyspark"), ("dbt.adapters.spark", "dbt-spark")):
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except ModuleNotFoundError:
+            found = False
+        if not found:
+            problems.append(f"{package} is not installed")
+    version = java_version()
+    if version is None:
+        problems.append("no Java found (JAVA_HOME or java on the PATH)")
+    elif version < 17:
+        problems.append(f"Java {version} found; Spark 4 needs Java 17 or newer")
+    return problems
+
+
+def require(target: str) -> None:
+    problems = missing_requirements(target)
+    if problems:
+        raise EngineError(f"无法在 {target} 上构建 / cannot build on {target}: {'; '.join(problems)}. "
+                          f"Install: {SPARK_INSTALL}.")
+
+
+def _visible(path: Path, root: Path) -> bool:
+    """Spark's rule: names starting with '_' or '.' (``_SUCCESS``, ``_temporary/``,
+    checksums) are not data."""
+    return not any(part.startswith(("_", ".")) for part in path.relative_to(root).parts)
+
+
+@dataclass(frozen=True)
+class Build:
+    """One engine's build in a warehouse home."""
+
+    home: WarehouseHome
+    target: str
+
+    @property
+    def dir(self) -> Path:
+        """``work/`` (DuckDB: build.duckdb) or ``work/spark/`` (warehouse/, metastore_db/)."""
+        return self.home.work_db.parent if self.target == "duckdb" else self.home.spark_dir
+
+    @property
+    def fingerprint_stamp(self) -> Path:
+        return self.dir / "build.fingerprint"
+
+    @property
+    def dbt_target_path(self) -> Path:
+        """dbt's target folder, kept between runs (its partial parse names this home's files)."""
+        return self.dir / "dbt_target"
+
+    @property
+    def spark_warehouse(self) -> Path:
+        """Where Spark's tables are: ``<schema>.db/<table>/`` folders of Parquet."""
+        return Path(os.environ.get("PARKSTAT_SPARK_WAREHOUSE") or self.home.spark_dir / "warehouse")
+
+    def exists(self) -> bool:
+        """Whether an earlier build is there to be built on incrementally."""
+        if self.target == "duckdb":
+            return self.home.work_db.exists()
+        return (self.spark_warehouse / "core.db").is_dir()
+
+    # -- publish's view of the built tables ------------------------------------------------------
+
+    def open(self, con: duckdb.DuckDBPyConnection) -> None:
+        if self.target == "duckdb":
+            con.execute("attach ? as build (read_only)", [str(self.home.work_db)])
+
+    def close(self, con: duckdb.DuckDBPyConnection) -> None:
+        if self.target == "duckdb":
+            con.execute("detach build")
+
+    def tables(self, con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...]) -> list[tuple[str, str]]:
+        """The built tables of ``schemas``, as (schema, table), sorted."""
+        if self.target == "duckdb":
+            marks = ", ".join("?" for _ in schemas)
+            return con.execute(f"""
+                select table_schema, table_name from information_schema.tables
+                where table_catalog = 'build' and table_type = 'BASE TABLE' and table_schema in ({marks})
+                order by 1, 2""", list(schemas)).fetchall()
+        return sorted((schema, d.name) for schema in schemas
+                      for d in (self.spark_warehouse / f"{schema}.db").glob("*")
+                      if d.is_dir() and _visible(d, self.spark_warehouse / f"{schema}.db"))
+
+    def relation(self, con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str:
+        """SQL naming the built table for a ``select`` on ``con`` (publish's connection)."""
+        if self.target == "duckdb":
+            return f'build."{schema}"."{table}"'
+        folder = self.spark_warehouse / f"{schema}.db" / table
+        files = sorted(str(p) for p in folder.rglob("*.parquet") if _visible(p, folder))
+        keys = sorted({p.name.split("=", 1)[0] for p in folder.rglob("*=*") if p.is_dir() and _visible(p, folder)})
+        # a partitioned table's shape (its columns and types, no rows), written by the build
+        # (macro spark_table_shapes): Spark writes no file at all for an empty partitioned table
+        shape = sorted(str(p) for p in (self.dir / "shapes" / f"{schema}.{table}").glob("*.parquet"))
+        if not files and not shape:
+            raise EngineError(f"{schema}.{table}: Spark wrote no Parquet under {folder}, and no shape of it "
+                              f"under {self.dir / 'shapes'}")
+        if not files:
+            return f"(select * from read_parquet({_list(shape)}))"
+        if not keys:
+            return f"read_parquet({_list(files)})"
+        # partition columns come from folder names: give them the table's own types
+        types = dict((r[0], r[1]) for r in con.execute(
+            f"describe select * from read_parquet({_list(shape)})").fetchall()) if shape else {}
+        hive_types = ", ".join(f"'{k}': '{types[k]}'" for k in keys if k in types)
+        return (f"read_parquet({_list(files)}, hive_partitioning = true"
+                + (f", hive_types = {{{hive_types}}})" if hive_types else ")"))
+
+
+def _list(paths: list[str]) -> str:
+    return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
+
+
+def compare_published(a: Path, b: Path, schemas: tuple[str, ...] = ("marts",)) -> dict[str, str]:
+    """What differs between two published files' tables in ``schemas``: a table
+    one lacks, different columns, or rows one has and the other not (as many times
+    as they occur). Values are compared, not types (Spark's ranks are INT where
+    DuckDB's are BIGINT). Returns {schema.table: what differs}; empty when equal."""
+    con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    try:
+        con.execute("attach ? as a (read_only)", [str(a)])
+        con.execute("attach ? as b (read_only)", [str(b)])
+
+        def columns(db: str) -> dict[str, list[str]]:
+            out: dict[str, list[str]] = {}
+            for schema, table, column in con.execute(f"""
+                    select table_schema, table_name, column_name from information_schema.columns
+                    where table_catalog = '{db}' and table_schema in ({", ".join("?" for _ in schemas)})
+                    order by table_schema, table_name, ordinal_position""", list(schemas)).fetchall():
+                out.setdefault(f"{schema}.{table}", []).append(column)
+            return out
+
+        left, right = columns("a"), columns("b")
+        differences = {t: f"only in {a if t in left else b}" for t in sorted(set(left) ^ set(right))}
+        for table in sorted(set(left) & set(right)):
+            if left[table] != right[table]:
+                differences[table] = f"columns differ: {left[table]} vs {right[table]}"
+                continue
+            cols = ", ".join(f'"{c}"' for c in left[table])
+            schema, name = table.split(".")
+            rel = f'"{schema}"."{name}"'
+            only = [con.execute(f"select count(*) from (select {cols} from {x}.{rel} "
+                                f"except all select {cols} from {y}.{rel})").fetchone()[0]
+                    for x, y in (("a", "b"), ("b", "a"))]
+            if any(only):
+                differences[table] = f"{only[0]} rows only in {a}, {only[1]} rows only in {b}"
+        return differences
+    finally:
+        con.close()

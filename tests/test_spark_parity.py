@@ -1,0 +1,214 @@
+"""The same landing area built on DuckDB and on Spark publishes the same marts.
+
+Two warehouse homes receive the same files — generated here with a seed no
+other test uses, plus hand-written ones in the promised formats, some of them
+rejected — and run the real ``parkstat refresh``, one with ``--target spark``
+(dbt-spark's local session, real Spark), one on DuckDB. Every mart (and every
+core table) of the two published files must hold the same values; then a second
+night (a new month, a correction, a rejected file) is built incrementally on
+both and compared again. Spark needs Java 17 and ``uv sync --group spark``;
+without them these tests fail, they are not skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from benchmarks.generate import generate
+from ingest.settings import WarehouseHome
+from orchestration.engines import compare_published, missing_requirements
+from tests.conftest import csv_bytes, xlsx_bytes
+
+SEED = 88  # not the benchmark's, not any other test's: files the project has never seen
+PROJ_H = ["统计期", "项目代码", "项目名称", "所属地区代码", "总投资", "年度计划投资", "本年累计完成投资"]
+
+
+def _write(landing: Path, submitter: str, name: str, data: bytes) -> None:
+    (landing / submitter).mkdir(parents=True, exist_ok=True)
+    (landing / submitter / name).write_bytes(data)
+
+
+def night_one_extras(landing: Path) -> None:
+    """What the generator does not write: every promised shape, and files to reject."""
+    # GBK, a title row and 单位：亿元
+    _write(landing, "430100", "长沙园区补报.csv", csv_bytes(
+        [["长沙市园区主要指标"], ["单位：亿元"], ["统计期", "园区代码", "税收"], ["2022", "430102-P1", "1.5"]],
+        encoding="gbk"))
+    # merged two-row header in a workbook
+    _write(landing, "430200", "株洲地区指标.xlsx", xlsx_bytes(
+        [["统计期", "地区代码", "主要指标", None], [None, None, "地区生产总值（万元）", "税收（万元）"],
+         ["2022", "430200", 4_000_000, 300_000]], merges=["A1:A2", "B1:B2", "C1:D1"]))
+    # Traditional headers, from a county
+    _write(landing, "430302", "雨湖項目.csv", csv_bytes(
+        [["統計期", "項目代碼", "項目名稱", "所屬地區代碼", "總投資", "年度計劃投資", "本年累計完成投資"],
+         ["2024-03", "PARITY-1", "对照项目", "430302", "9000", "3000", "800"]]))
+    # rejected: a figure that is not a number, a region outside the submitter's jurisdiction
+    _write(landing, "430100", "坏数据.csv", csv_bytes(
+        [PROJ_H, ["2024-03", "BAD-1", "坏", "430102", "9000", "三千", "100"]]))
+    _write(landing, "430200", "越界.csv", csv_bytes(
+        [PROJ_H, ["2024-03", "BAD-2", "越界", "430102", "9000", "3000", "100"]]))
+
+
+def night_two_extras(landing: Path) -> None:
+    """A correction of an earlier month (a year already built) and another rejection."""
+    _write(landing, "430302", "雨湖項目更正.csv", csv_bytes(
+        [PROJ_H, ["2024-03", "PARITY-1", "对照项目", "430302", "9000", "3000", "950"]]))
+    _write(landing, "430100", "空表.csv", csv_bytes([PROJ_H]))
+
+
+def refresh(home: Path, target: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """The real command line: ``parkstat refresh --home H --target T``."""
+    return subprocess.run([sys.executable, "-m", "ingest.cli", "refresh", "--home", str(home), "--target", target],
+                          env=env, capture_output=True, text=True, timeout=900)
+
+
+def _files(folder: Path) -> dict[str, float]:
+    return {str(p.relative_to(folder)): p.stat().st_mtime_ns for p in folder.rglob("*.parquet")}
+
+
+def _copy_tree(src: Path, dst: Path) -> None:
+    for p in src.rglob("*"):
+        if p.is_file():
+            (dst / p.relative_to(src)).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(p, dst / p.relative_to(src))
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    assert not missing_requirements("spark"), (
+        "the Spark parity test needs Java 17+ and `uv sync --group spark`: " + "; ".join(missing_requirements("spark")))
+    root = tmp_path_factory.mktemp("parity")
+    data = root / "data"
+    spec = generate("tiny", data, SEED)
+    env = {**os.environ, "PARKSTAT_NOW": spec["now"], "PARKSTAT_SETTLE_SECONDS": "0",
+           "PARKSTAT_REPORTING_CALENDAR": str(data / "reporting_calendar.csv"),
+           "PARKSTAT_SPARK_SHUFFLE_PARTITIONS": "2", "PARKSTAT_FULL_REFRESH": ""}
+    homes = {t: WarehouseHome(root / t).ensure() for t in ("duckdb", "spark")}
+    night_one_extras(data / "full")  # written once: the same bytes land in both homes
+    night_two_extras(data / "increment")
+    nights = []
+    for part in ("full", "increment"):
+        for home in homes.values():
+            _copy_tree(data / part, home.landing)
+        # the two homes are independent: both engines build the night at once
+        with ThreadPoolExecutor(2) as pool:
+            results = dict(zip(homes, pool.map(lambda t: refresh(homes[t].root, t, env), homes)))
+        for target, result in results.items():
+            assert result.returncode == 0, f"{target} night {len(nights) + 1}:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}"
+        nights.append({t: _keep(h, f"night{len(nights) + 1}") for t, h in homes.items()})
+        nights[-1]["spark_facts"] = _files(homes["spark"].spark_dir / "warehouse" / "core.db" / "fct_project_investment")
+    return {"homes": homes, "nights": nights, "root": root}
+
+
+def _keep(home: WarehouseHome, name: str) -> Path:
+    kept = home.root.parent / f"{home.root.name}-{name}.duckdb"
+    shutil.copyfile(home.published_db, kept)
+    return kept
+
+
+def _counts(db: Path, schema: str) -> dict[str, int]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {t: con.execute(f'select count(*) from "{schema}"."{t}"').fetchone()[0] for (t,) in con.execute(
+            "select table_name from duckdb_tables() where schema_name = ?", [schema]).fetchall()}
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("night", [0, 1])
+def test_every_mart_and_core_table_holds_the_same_values_on_spark(built, night):
+    published = built["nights"][night]
+    assert compare_published(published["duckdb"], published["spark"], ("marts", "core")) == {}
+    counts = _counts(published["spark"], "marts")
+    # the comparison is not vacuous: every contract mart has rows, rejections and warnings included
+    assert len(counts) >= 8 and all(n > 0 for n in counts.values()), counts
+    con = duckdb.connect(str(published["spark"]), read_only=True)
+    try:
+        statuses = dict(con.execute("select status, count(*) from marts.submission_receipts group by 1").fetchall())
+        built_on = con.execute("select built_on from meta.publish").fetchone()[0]
+    finally:
+        con.close()
+    assert statuses.get("rejected", 0) >= (2 if night == 0 else 3) and statuses.get("accepted", 0) > 50, statuses
+    assert built_on == "spark"
+
+
+def test_the_second_night_is_incremental_on_spark(built):
+    """insert_overwrite by period_year: the 2024 partition is rewritten (a new month,
+    a correction of March), 2023's files — a year nothing touched — stay as the first
+    night wrote them."""
+    before, after = built["nights"][0]["spark_facts"], built["nights"][1]["spark_facts"]
+    years = sorted({name.split("/")[0] for name in after})
+    assert years == ["period_year=2023", "period_year=2024"], years
+
+    def year(files: dict, y: int) -> dict:
+        return {k: v for k, v in files.items() if k.startswith(f"period_year={y}/")}
+
+    assert year(before, 2023) and year(after, 2023) == year(before, 2023)
+    assert year(after, 2024) and set(year(after, 2024)).isdisjoint(year(before, 2024))
+    con = duckdb.connect(str(built["homes"]["spark"].published_db), read_only=True)
+    try:
+        rows = con.execute("select period, ytd_completed from core.fct_project_investment "
+                           "where project_code = 'PARITY-1'").fetchall()
+        months = con.execute("select count(distinct period) from core.fct_project_investment "
+                             "where period like '2024-%'").fetchone()[0]
+    finally:
+        con.close()
+    assert rows == [("2024-03", 950.0)] and months == 11  # 2024-02..2024-12
+
+
+def test_the_published_outputs_are_made_from_spark_results(built):
+    current = built["homes"]["spark"].current
+    assert (current / "parkstat.xlsx").stat().st_size > 0 and (current / "report.html").stat().st_size > 0
+    con = duckdb.connect()
+    try:
+        for mart in ("park_share_comparison", "investment_progress", "submission_status"):
+            parquet = con.execute(f"select count(*) from read_parquet(?)",
+                                  [str(current / "marts" / f"{mart}.parquet")]).fetchone()[0]
+            assert parquet == _counts(built["nights"][1]["spark"], "marts")[mart] > 0, mart
+    finally:
+        con.close()
+
+
+def test_the_comparison_finds_any_difference(built, tmp_path):
+    """A changed figure, a missing row, an extra row, a missing mart: each is reported."""
+    base = built["nights"][0]["duckdb"]
+    cases = {
+        "update marts.park_rankings set value = value + 0.000001 where rowid = 0": "marts.park_rankings",
+        "delete from marts.submission_messages where rowid = 0": "marts.submission_messages",
+        "insert into marts.region_share select * from marts.region_share limit 1": "marts.region_share",
+        "drop table marts.growth_comparison": "marts.growth_comparison",
+        "update marts.submission_status set due_date = null where rowid = 0": "marts.submission_status",
+    }
+    for i, (sql, table) in enumerate(cases.items()):
+        changed = tmp_path / f"changed{i}.duckdb"
+        shutil.copyfile(base, changed)
+        os.chmod(changed, 0o644)
+        con = duckdb.connect(str(changed))
+        con.execute(sql)
+        con.close()
+        differences = compare_published(base, changed)
+        assert list(differences) == [table], (sql, differences)
+    assert compare_published(base, base) == {}
+
+
+def test_spark_without_java_or_pyspark_is_refused_before_anything_is_ingested(tmp_path):
+    home = WarehouseHome(tmp_path / "wh").ensure()
+    _write(home.landing, "431300", "项目.csv", csv_bytes([PROJ_H, ["2022-03", "C", "丙", "431382", "9000", "2000", "1000"]]))
+    bare = tmp_path / "bin"
+    bare.mkdir()
+    env = {**os.environ, "JAVA_HOME": str(tmp_path / "no-java"), "PATH": str(bare)}
+    result = refresh(home.root, "spark", env)
+    assert result.returncode == 2
+    assert "cannot build on spark: no Java found" in result.stderr
+    assert "Java 17" in result.stderr and "uv sync --group spark" in result.stderr
+    assert (home.landing / "431300" / "项目.csv").exists() and not any(home.archive.rglob("*.csv"))
+    result = refresh(home.root, "oracle", env)
+    assert result.returncode == 2 and "unknown build target 'oracle': choose duckdb or spark" in result.stderr
