@@ -196,6 +196,22 @@ def status(home: Optional[Path] = HomeOption,
         render(info)
 
 
+@app.command()
+def compare(a: Path = typer.Argument(..., exists=True, dir_okay=False, help="A published warehouse file."),
+            b: Path = typer.Argument(..., exists=True, dir_okay=False, help="Another one."),
+            schemas: str = typer.Option("marts", help="Comma-separated schemas to compare (e.g. marts,core).")) -> None:
+    """Whether two published files hold the same values (e.g. built on DuckDB and on
+    Spark from the same landing area): each table that differs, and how. Exit 1 if any."""
+    from orchestration.engines import compare_published
+
+    differences = compare_published(a, b, tuple(s.strip() for s in schemas.split(",") if s.strip()))
+    for table, what in differences.items():
+        typer.echo(f"{table}: {what}")
+    if differences:
+        raise typer.Exit(1)
+    typer.echo(f"the same values in every table of {schemas}")
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
 

@@ -90,7 +90,10 @@ def built(tmp_path_factory):
     spec = generate("tiny", data, SEED)
     env = {**os.environ, "PARKSTAT_NOW": spec["now"], "PARKSTAT_SETTLE_SECONDS": "0",
            "PARKSTAT_REPORTING_CALENDAR": str(data / "reporting_calendar.csv"),
-           "PARKSTAT_SPARK_SHUFFLE_PARTITIONS": "2", "PARKSTAT_FULL_REFRESH": ""}
+           "PARKSTAT_FULL_REFRESH": "",
+           # small data: few shuffle partitions, and a JVM that compiles quickly rather than well
+           "PARKSTAT_SPARK_SHUFFLE_PARTITIONS": "1",
+           "PARKSTAT_SPARK_JAVA_OPTIONS": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:ReservedCodeCacheSize=512m"}
     homes = {t: WarehouseHome(root / t).ensure() for t in ("duckdb", "spark")}
     night_one_extras(data / "full")  # written once: the same bytes land in both homes
     night_two_extras(data / "increment")
@@ -197,6 +200,13 @@ def test_the_comparison_finds_any_difference(built, tmp_path):
         differences = compare_published(base, changed)
         assert list(differences) == [table], (sql, differences)
     assert compare_published(base, base) == {}
+    # the same from the command line, as an operator checks a migration
+    cli = [sys.executable, "-m", "ingest.cli", "compare"]
+    result = subprocess.run([*cli, str(base), str(tmp_path / "changed0.duckdb")], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stdout.startswith("marts.park_rankings: 1 rows only in ") and ", 1 rows only in " in result.stdout
+    result = subprocess.run([*cli, str(base), str(base), "--schemas", "marts,core"], capture_output=True, text=True)
+    assert result.returncode == 0 and "the same values in every table of marts,core" in result.stdout
 
 
 def test_spark_without_java_or_pyspark_is_refused_before_anything_is_ingested(tmp_path):

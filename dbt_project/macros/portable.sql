@@ -91,11 +91,14 @@
 
 {% macro spark__stage_sources() -%}
     {%- if execute -%}
-    {%- for source in graph.sources.values() if source.source_name == 'ledger' -%}
+    {%- set sources = graph.sources.values() | selectattr('source_name', 'equalto', 'ledger') | list -%}
+    {%- for schema in sources | map(attribute='schema') | unique -%}
+        {%- do run_query('create schema if not exists ' ~ schema) -%}
+    {%- endfor -%}
+    {%- for source in sources -%}
         {%- set location = source.meta.external_location | replace('{name}', source.name) -%}
         {%- set location = location[:-10] if location.endswith('/*.parquet') else location -%}
         {%- set relation = source.schema ~ '.' ~ source.identifier -%}
-        {%- do run_query('create schema if not exists ' ~ source.schema) -%}
         {%- do run_query('drop table if exists ' ~ relation) -%}
         {%- do run_query('create table ' ~ relation ~ " using parquet location '" ~ location ~ "'") -%}
     {%- endfor -%}
