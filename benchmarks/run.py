@@ -184,6 +184,17 @@ def machine() -> dict:
 
 
 def run(size: str, workdir: Path, seed: int, log=print) -> dict:
+    """The benchmark at ``size``; the process environment is as it was afterwards
+    (the run sets the clock, the calendar and the warehouse home)."""
+    saved = dict(os.environ)
+    try:
+        return _run(size, workdir, seed, log)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _run(size: str, workdir: Path, seed: int, log) -> dict:
     spec = SIZES[size]
     data = workdir / f"data-{size}-{seed}"
     if not (data / "manifest.json").exists():
