@@ -139,15 +139,22 @@ def _months(spec: str) -> list[int]:
     return out
 
 
-@cache
 def reporting_calendar() -> list[dict]:
     """Who is expected to report which kind for which months: one row per
     calendar line and month (the ``months`` column expanded). A deployment with
     its own calendar points ``PARKSTAT_REPORTING_CALENDAR`` at its CSV (same
-    columns as ``reference/reporting_calendar.csv``)."""
-    rows = []
+    columns as ``reference/reporting_calendar.csv``); read again whenever the
+    variable names another file or the file changed (one process may serve
+    several homes, a long-lived one sees an edited calendar)."""
     own = os.environ.get("PARKSTAT_REPORTING_CALENDAR")
-    with (Path(own) if own else REFERENCE_DIR / "reporting_calendar.csv").open(encoding="utf-8", newline="") as fh:
+    path = Path(own) if own else REFERENCE_DIR / "reporting_calendar.csv"
+    return _calendar(path, path.stat().st_mtime_ns)
+
+
+@cache
+def _calendar(path: Path, _mtime: int) -> list[dict]:
+    rows = []
+    with path.open(encoding="utf-8", newline="") as fh:
         lines = list(csv.DictReader(fh))
     for r in lines:
         for m in _months(r["months"]):

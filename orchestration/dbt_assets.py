@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey
+from dagster import AssetExecutionContext, AssetKey, Failure, Output
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from ingest.reference import REFERENCE_DIR
@@ -70,5 +70,16 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
     # parse (its profile names this home's files) is reused by the next night
     invocation = dbt.cli(["build", "--target", build.target, *(["--full-refresh"] if full else [])],
                          context=context, target_path=build.dbt_target_path)
-    yield from invocation.stream()
+    received = set()
+    for event in invocation.stream():
+        if isinstance(event, Output):
+            received.add(context.asset_key_for_output(event.output_name))
+        yield event
+    # dbt succeeded, but a model whose result never reached Dagster would make the
+    # run skip the publish quietly (seen when Spark wrote into dbt's event stream)
+    lost = sorted(key.to_user_string() for key in set(context.selected_asset_keys) - received)
+    if lost:
+        raise Failure(f"dbt reported success, but Dagster received no result for {len(lost)} model(s): "
+                      f"{', '.join(lost[:10])}{' ...' if len(lost) > 10 else ''}; nothing is published. "
+                      f"dbt's own log: {build.dbt_target_path / 'dbt.log'}")
     stamp.write_text(fingerprint)

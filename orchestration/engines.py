@@ -118,8 +118,9 @@ class Build:
 
     @property
     def spark_warehouse(self) -> Path:
-        """Where Spark's tables are: ``<schema>.db/<table>/`` folders of Parquet."""
-        return Path(os.environ.get("PARKSTAT_SPARK_WAREHOUSE") or self.home.spark_dir / "warehouse")
+        """Where Spark's tables are: ``<schema>.db/<table>/`` folders of Parquet (on a
+        cluster, its warehouse storage mounted here: docs/scaling.md)."""
+        return self.home.spark_dir / "warehouse"
 
     def exists(self) -> bool:
         """Whether an earlier build is there to be built on incrementally."""
@@ -158,10 +159,11 @@ class Build:
         keys = sorted({p.name.split("=", 1)[0] for p in folder.rglob("*=*") if p.is_dir() and _visible(p, folder)})
         # a partitioned table's shape (its columns and types, no rows), written by the build
         # (macro spark_table_shapes): Spark writes no file at all for an empty partitioned table
-        shape = sorted(str(p) for p in (self.dir / "shapes" / f"{schema}.{table}").glob("*.parquet"))
+        shapes = self.spark_warehouse / f"{schema}.db" / "_shapes" / table
+        shape = sorted(str(p) for p in shapes.glob("*.parquet") if _visible(p, shapes))
         if not files and not shape:
             raise EngineError(f"{schema}.{table}: Spark wrote no Parquet under {folder}, and no shape of it "
-                              f"under {self.dir / 'shapes'}")
+                              f"under {shapes}")
         if not files:
             return f"(select * from read_parquet({_list(shape)}))"
         if not keys:

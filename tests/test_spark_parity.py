@@ -222,3 +222,40 @@ def test_spark_without_java_or_pyspark_is_refused_before_anything_is_ingested(tm
     assert (home.landing / "431300" / "项目.csv").exists() and not any(home.archive.rglob("*.csv"))
     result = refresh(home.root, "oracle", env)
     assert result.returncode == 2 and "unknown build target 'oracle': choose duckdb or spark" in result.stderr
+
+
+def test_publish_reads_spark_tables_by_their_shapes(built, tmp_path):
+    """A partitioned table keeps its column types (from the shape the build wrote
+    beside it, not guessed from folder names); when Spark wrote no file for it (an
+    empty partitioned table) it is published empty with the same columns; with no
+    shape either, publish says what is missing."""
+    from orchestration.engines import EngineError
+    from orchestration.publish import build_candidate
+
+    spark = built["homes"]["spark"]
+    con = duckdb.connect(str(built["nights"][1]["spark"]), read_only=True)
+    try:
+        columns = con.execute("select column_name, data_type from duckdb_columns() "
+                              "where schema_name = 'core' and table_name = 'fct_project_investment'").fetchall()
+    finally:
+        con.close()
+    assert ("period_year", "INTEGER") == columns[-1], columns
+
+    home = WarehouseHome(tmp_path / "wh").ensure()
+    shutil.copytree(spark.spark_dir / "warehouse", home.spark_dir / "warehouse")
+    facts = home.spark_dir / "warehouse" / "core.db" / "fct_project_investment"
+    for part in facts.glob("period_year=*"):
+        shutil.rmtree(part)  # what Spark leaves of an empty partitioned table: _SUCCESS only
+    candidate, counts = build_candidate(home, "empty", target="spark")
+    assert counts["core.fct_project_investment"] == 0 and counts["marts.investment_progress"] > 0
+    con = duckdb.connect(str(candidate), read_only=True)
+    try:
+        assert con.execute("select column_name, data_type from duckdb_columns() where schema_name = 'core' "
+                           "and table_name = 'fct_project_investment'").fetchall() == columns
+    finally:
+        con.close()
+    shutil.rmtree(home.spark_dir / "warehouse" / "core.db" / "_shapes")
+    with pytest.raises(EngineError) as raised:
+        build_candidate(home, "no-shape", target="spark")
+    assert str(raised.value).startswith("core.fct_project_investment: Spark wrote no Parquet under ")
+    assert "and no shape of it under " in str(raised.value) and "_shapes/fct_project_investment" in str(raised.value)

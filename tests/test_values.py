@@ -77,3 +77,23 @@ def test_the_reporting_calendar_expands_its_months():
     assert reference._months("3,6,9,12") == [3, 6, 9, 12]
     with pytest.raises(ValueError, match="bad months '13'"):
         reference._months("13")
+
+
+def test_a_deployments_own_calendar_is_read_when_named_and_forgotten_when_not(tmp_path):
+    """One process may serve several homes (the test workers, a long-lived daemon):
+    the calendar follows PARKSTAT_REPORTING_CALENDAR and the file's changes."""
+    import os
+
+    from ingest import reference
+    from tests.conftest import env_vars
+
+    own = tmp_path / "calendar.csv"
+    own.write_text("report_kind,submitters,within,months,from_period,to_period,due_days,notes\n"
+                   "project_progress,city,43,6,2023-06,,15,\n", encoding="utf-8")
+    default = reference.reporting_calendar()
+    with env_vars(PARKSTAT_REPORTING_CALENDAR=str(own)):
+        assert [(r["period_month"], r["within"]) for r in reference.reporting_calendar()] == [(6, "43")]
+        own.write_text(own.read_text(encoding="utf-8").replace(",6,2023-06", ",12,2023-12"), encoding="utf-8")
+        os.utime(own, ns=(own.stat().st_mtime_ns + 10**9,) * 2)
+        assert [r["period_month"] for r in reference.reporting_calendar()] == [12]
+    assert reference.reporting_calendar() == default and len(default) > 11

@@ -107,14 +107,15 @@
 
 {#- Spark writes no file at all for an empty partitioned table, and keeps a
     partition's column in folder names only: after the build, each partitioned
-    table's shape (its columns and types, no rows) is written beside the tables
-    for publish to read (orchestration/engines.py). -#}
+    table's shape (its columns and types, no rows) is written beside it, in
+    <database folder>/_shapes/<table>/, for publish to read (orchestration/engines.py). -#}
 {% macro spark_table_shapes(results) -%}
     {%- if execute and target.type == 'spark' -%}
     {%- for res in results if res.status == 'success' and res.node.resource_type == 'model'
                               and res.node.config.get('partition_by') -%}
-        {%- set folder = env_var('PARKSTAT_SPARK_DIR', '../warehouse/work/spark') ~ '/shapes/'
-                         ~ res.node.schema ~ '.' ~ res.node.alias -%}
+        {%- set described = run_query('describe table extended ' ~ res.node.relation_name) -%}
+        {%- set location = described.rows | selectattr(0, 'equalto', 'Location') | map(attribute=1) | first -%}
+        {%- set folder = location.rstrip('/').rsplit('/', 1)[0] ~ '/_shapes/' ~ res.node.alias -%}
         {%- do run_query("insert overwrite directory '" ~ folder ~ "' using parquet select * from "
                          ~ res.node.relation_name ~ " limit 0") -%}
     {%- endfor -%}
