@@ -10,4 +10,6 @@
 - ``sensors``    what starts it besides the clock
 - ``definitions`` ``build_defs()``, the factory tests can point elsewhere
 - ``publish``    plain functions that build and swap the published file
+- ``engines``    the engines dbt builds on (DuckDB, Spark): where each keeps its
+                 build, what it needs, how publish reads it, and the parity comparison
 """

@@ -55,6 +55,10 @@ def night_one_extras(landing: Path) -> None:
         [PROJ_H, ["2024-03", "BAD-1", "坏", "430102", "9000", "三千", "100"]]))
     _write(landing, "430200", "越界.csv", csv_bytes(
         [PROJ_H, ["2024-03", "BAD-2", "越界", "430102", "9000", "3000", "100"]]))
+    # many messages in one receipt: their order is the file's, on both engines
+    _write(landing, "430300", "多处错误.csv", csv_bytes(
+        [PROJ_H] + [["2024-03", f"BAD-{i}", "错", "430302", "9000", bad, "100"]
+                    for i, bad in enumerate(["三千", "-5", "abc", "1e999", "？", "3,000.5.1"], start=3)]))
 
 
 def night_two_extras(landing: Path) -> None:
@@ -139,7 +143,13 @@ def test_every_mart_and_core_table_holds_the_same_values_on_spark(built, night):
         built_on = con.execute("select built_on from meta.publish").fetchone()[0]
     finally:
         con.close()
-    assert statuses.get("rejected", 0) >= (2 if night == 0 else 3) and statuses.get("accepted", 0) > 50, statuses
+    assert statuses.get("rejected", 0) >= (3 if night == 0 else 4) and statuses.get("accepted", 0) > 50, statuses
+    con = duckdb.connect(str(published["spark"]), read_only=True)
+    try:
+        messages = con.execute("select messages from marts.submission_receipts where file_name = '多处错误.csv'").fetchone()[0]
+    finally:
+        con.close()
+    assert [line.split("第")[1].split("行")[0] for line in messages.splitlines()] == list("234567"), messages
     assert built_on == "spark"
 
 

@@ -2,6 +2,7 @@
     named in one place. The models are plain SQL, dbt's cross-database macros
     (dbt.split_part, dbt.concat, dbt.safe_cast, dbt.type_string...) and these:
       engine-specific: add_days (DuckDB date + n, Spark date_add),
+                       ordered_listagg (Spark: a sorted collect_list),
                        by_period_year (delete+insert on DuckDB, insert_overwrite
                        by partition on Spark), stage_sources (Spark's catalog
                        tables over the staged Parquet; DuckDB reads the files),
@@ -60,6 +61,22 @@
     with the row order, which an incremental build changes. -#}
 {% macro money_sum(expr) -%}
     cast(sum(cast({{ expr }} as decimal(38, 6))) as double)
+{%- endmacro %}
+
+{#- The values of a group joined into one string, in a stated order. (dbt.listagg
+    ignores the order on Spark, whose collect_list keeps whatever order rows
+    arrive in: seen as a receipt's messages shuffled at national scale.) -#}
+{% macro ordered_listagg(measure, delimiter, order_by) -%}
+    {{ return(adapter.dispatch('ordered_listagg')(measure, delimiter, order_by)) }}
+{%- endmacro %}
+
+{% macro default__ordered_listagg(measure, delimiter, order_by) -%}
+    {{ dbt.listagg(measure, delimiter, 'order by ' ~ order_by) }}
+{%- endmacro %}
+
+{% macro spark__ordered_listagg(measure, delimiter, order_by) -%}
+    array_join(transform(array_sort(collect_list(struct({{ order_by }} as k, {{ measure }} as v))), x -> x.v),
+               {{ delimiter }})
 {%- endmacro %}
 
 {#- A date n days later, as a DATE. (dbt.dateadd returns a timestamp, and on

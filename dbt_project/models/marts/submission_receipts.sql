@@ -14,7 +14,7 @@ with period_state as (
 msgs as (
     select
         file_id,
-        {{ dbt.listagg('line', "'\n'", 'order by seq') }} as messages
+        {{ ordered_listagg('line', "'\n'", 'seq') }} as messages
     from {{ ref('stg_ledger__messages') }}
     group by file_id
 )
