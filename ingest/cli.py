@@ -202,9 +202,13 @@ def compare(a: Path = typer.Argument(..., exists=True, dir_okay=False, help="A p
             schemas: str = typer.Option("marts", help="Comma-separated schemas to compare (e.g. marts,core).")) -> None:
     """Whether two published files hold the same values (e.g. built on DuckDB and on
     Spark from the same landing area): each table that differs, and how. Exit 1 if any."""
-    from orchestration.engines import compare_published
+    from orchestration.engines import EngineError, compare_published
 
-    differences = compare_published(a, b, tuple(s.strip() for s in schemas.split(",") if s.strip()))
+    try:
+        differences = compare_published(a, b, tuple(s.strip() for s in schemas.split(",") if s.strip()))
+    except EngineError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2)
     for table, what in differences.items():
         typer.echo(f"{table}: {what}")
     if differences:

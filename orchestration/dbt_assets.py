@@ -51,10 +51,10 @@ def build_fingerprint() -> str:
 
 @dbt_assets(manifest=ensure_manifest(), dagster_dbt_translator=translator, name="dbt_models")
 def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
-    """``dbt build`` on the run's engine (DuckDB or Spark): incremental facts take only the years new files touched
-    (macro touched_years); a full rebuild when the working database is new, the
-    project or reference data changed (build_fingerprint), or
-    ``PARKSTAT_FULL_REFRESH=1`` asks for one."""
+    """``dbt build`` on the run's engine (DuckDB or Spark): incremental facts
+    take only the years new files touched (macro touched_years); a full rebuild
+    when the engine has no build yet, the project or reference data changed
+    (build_fingerprint), or ``PARKSTAT_FULL_REFRESH=1`` asks for one."""
     build = warehouse.build
     require(build.target)  # a clear message, not dbt's "could not find adapter type spark"
     build.dir.mkdir(parents=True, exist_ok=True)

@@ -200,6 +200,8 @@ def compare_published(a: Path, b: Path, schemas: tuple[str, ...] = ("marts",)) -
             return out
 
         left, right = columns("a"), columns("b")
+        if not left and not right:
+            raise EngineError(f"nothing to compare: neither file has a table in {', '.join(schemas)}")
         differences = {t: f"only in {a if t in left else b}" for t in sorted(set(left) ^ set(right))}
         for table in sorted(set(left) & set(right)):
             if left[table] != right[table]:

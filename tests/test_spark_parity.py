@@ -217,6 +217,8 @@ def test_the_comparison_finds_any_difference(built, tmp_path):
     assert result.stdout.startswith("marts.park_rankings: 1 rows only in ") and ", 1 rows only in " in result.stdout
     result = subprocess.run([*cli, str(base), str(base), "--schemas", "marts,core"], capture_output=True, text=True)
     assert result.returncode == 0 and "the same values in every table of marts,core" in result.stdout
+    result = subprocess.run([*cli, str(base), str(base), "--schemas", "mart"], capture_output=True, text=True)
+    assert result.returncode == 2 and "nothing to compare: neither file has a table in mart" in result.stderr
 
 
 def test_spark_without_java_or_pyspark_is_refused_before_anything_is_ingested(tmp_path):
