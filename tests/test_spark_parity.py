@@ -194,11 +194,13 @@ def test_the_comparison_finds_any_difference(built, tmp_path):
     """A changed figure, a missing row, an extra row, a missing mart: each is reported."""
     base = built["nights"][0]["duckdb"]
     cases = {
-        "update marts.park_rankings set value = value + 0.000001 where rowid = 0": "marts.park_rankings",
+        "update marts.park_rankings set value = value + 0.000001 where rowid = "
+        "(select min(rowid) from marts.park_rankings where value is not null)": "marts.park_rankings",
         "delete from marts.submission_messages where rowid = 0": "marts.submission_messages",
         "insert into marts.region_share select * from marts.region_share limit 1": "marts.region_share",
         "drop table marts.growth_comparison": "marts.growth_comparison",
-        "update marts.submission_status set due_date = null where rowid = 0": "marts.submission_status",
+        "update marts.submission_status set due_date = null where rowid = "
+        "(select min(rowid) from marts.submission_status where due_date is not null)": "marts.submission_status",
     }
     for i, (sql, table) in enumerate(cases.items()):
         changed = tmp_path / f"changed{i}.duckdb"
