@@ -3,8 +3,9 @@ asset that calls them lives in ``assets.py``).
 
 DuckDB lets no writer near a file that any reader holds, so the pipeline never
 writes the file analysts read: it copies the published schemas of the build
-(DuckDB's working database, or Spark's tables: ``engines.py``) into a new candidate file, checks it, closes it, and ``os.replace``s
-it over ``published/warehouse.duckdb``. Readers that had the old file open keep
+(DuckDB's working database, or Spark's tables: ``engines.py``) into a new
+candidate file, checks it, closes it, and ``os.replace``s it over
+``published/warehouse.duckdb``. Readers that had the old file open keep
 their snapshot; new connections see the new one. Only tables are published
 (no views over paths that exist only on the pipeline's machine).
 """
@@ -109,7 +110,8 @@ def _copy_comments(con: duckdb.DuckDBPyConnection, manifest: Path, tables: set[s
             [schema, table]).fetchall()}
         for column, spec in node.get("columns", {}).items():
             if column in present and (spec.get("description") or "").strip():
-                con.execute(f"comment on column {relation}.{_ident(column)} is {_literal(spec['description'].strip())}")
+                con.execute(f"comment on column {relation}.{_ident(column)} "
+                            f"is {_literal(spec['description'].strip())}")
 
 
 def verify_candidate(candidate: Path, counts: dict[str, int], required: list[str]) -> None:
