@@ -22,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 
+from ingest.ledger import NO_EXTENSIONS, sql_path
 from ingest.settings import WarehouseHome
 
 ENGINES = ("duckdb", "spark")
@@ -155,12 +156,14 @@ class Build:
         if self.target == "duckdb":
             return f'build."{schema}"."{table}"'
         folder = self.spark_warehouse / f"{schema}.db" / table
-        files = sorted(str(p) for p in folder.rglob("*.parquet") if _visible(p, folder))
-        keys = sorted({p.name.split("=", 1)[0] for p in folder.rglob("*=*") if p.is_dir() and _visible(p, folder)})
+        files = sorted(p for p in folder.rglob("*.parquet") if _visible(p, folder))
+        # partition columns: the key=value folders the files lie in
+        keys = sorted({part.split("=", 1)[0] for p in files for part in p.relative_to(folder).parts[:-1]
+                       if "=" in part})
         # a partitioned table's shape (its columns and types, no rows), written by the build
         # (macro spark_table_shapes): Spark writes no file at all for an empty partitioned table
         shapes = self.spark_warehouse / f"{schema}.db" / "_shapes" / table
-        shape = sorted(str(p) for p in shapes.glob("*.parquet") if _visible(p, shapes))
+        shape = sorted(p for p in shapes.glob("*.parquet") if _visible(p, shapes))
         if not files and not shape:
             raise EngineError(f"{schema}.{table}: Spark wrote no Parquet under {folder}, and no shape of it "
                               f"under {shapes}")
@@ -176,8 +179,8 @@ class Build:
                 + (f", hive_types = {{{hive_types}}})" if hive_types else ")"))
 
 
-def _list(paths: list[str]) -> str:
-    return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
+def _list(paths: list[Path]) -> str:
+    return "[" + ", ".join(sql_path(p) for p in paths) + "]"
 
 
 def compare_published(a: Path, b: Path, schemas: tuple[str, ...] = ("marts",)) -> dict[str, str]:
@@ -185,7 +188,7 @@ def compare_published(a: Path, b: Path, schemas: tuple[str, ...] = ("marts",)) -
     one lacks, different columns, or rows one has and the other not (as many times
     as they occur). Values are compared, not types (Spark's ranks are INT where
     DuckDB's are BIGINT). Returns {schema.table: what differs}; empty when equal."""
-    con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    con = duckdb.connect(config=NO_EXTENSIONS)
     try:
         con.execute("attach ? as a (read_only)", [str(a)])
         con.execute("attach ? as b (read_only)", [str(b)])
