@@ -75,3 +75,25 @@ def as_of_rows(published: Path, moment: str, *, period: str | None = None, entit
         return [d[0] for d in cur.description], cur.fetchall()
     finally:
         con.close()
+
+
+def before_first_receipt(published: Path, moment: str, *, projects: bool = False) -> str | None:
+    """When nothing had been received yet at ``moment``: a sentence saying so, with
+    the first moment that has figures (None when figures existed then)."""
+    when = parse_moment(moment)
+    table = "core.fct_project_progress_history" if projects else "core.fct_indicator_values_history"
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        first = con.execute(f"select min(known_from) from {table}").fetchone()[0]
+    finally:
+        con.close()
+    if first is None:
+        return ("仓库中还没有任何数据 / the warehouse holds no figures yet: nothing has been accepted "
+                "(see `parkstat status`)")
+    if when >= first:
+        return None
+    from ingest.settings import display_zone
+
+    return (f"{moment} 早于第一份文件的接收时间 {first:%Y-%m-%d %H:%M:%S}（{display_zone()}）/ {moment} is before "
+            f"the first file was received ({first:%Y-%m-%d %H:%M:%S} {display_zone()}): nothing was known then. "
+            f"Try: parkstat as-of {first:%Y-%m-%dT%H:%M:%S}")

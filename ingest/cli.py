@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -27,33 +28,72 @@ def _home(home: Optional[Path]) -> WarehouseHome:
     return h
 
 
-def run_refresh(home: WarehouseHome, target: str | None = None) -> bool:
+KEEP_LOGS = 30
+
+
+@contextlib.contextmanager
+def _output_to(path: Path):
+    """Everything written to standard output and error — Dagster's event log, dbt's
+    log, warnings, by Python or by a child process — goes to ``path`` for the block."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = (os.dup(1), os.dup(2))
+    with open(path, "ab") as fh:
+        os.dup2(fh.fileno(), 1)
+        os.dup2(fh.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+    for old in sorted(path.parent.glob("refresh-*.log"))[:-KEEP_LOGS]:
+        old.unlink(missing_ok=True)
+
+
+def run_refresh(home: WarehouseHome, target: str | None = None, verbose: bool = False) -> bool:
     """Run the nightly job in this process, recorded in the warehouse home's Dagster
-    instance; dbt builds on ``target`` (duckdb or spark; default $PARKSTAT_TARGET or duckdb)."""
+    instance; dbt builds on ``target`` (duckdb or spark; default $PARKSTAT_TARGET or duckdb).
+    Prints a short summary; ``verbose`` prints the whole event log as it happens
+    (otherwise it is kept in ``logs/refresh-<time>.log``)."""
     from dagster import DagsterInstance
 
-    from orchestration.definitions import build_defs
+    from ingest.settings import local_time
+    from orchestration.instance import process_tags, start_instance
+    from orchestration.runlog import failure_lines, summary_lines
 
-    job = build_defs(home, target).resolve_job_def("nightly_refresh")
-    with DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
-        if not result.success:
-            from orchestration.sensors import write_alert
+    for note in start_instance(home, "parkstat refresh"):
+        if not note.endswith(" written"):
+            typer.echo(f"instance: {note}")
+    log = home.logs / f"refresh-{local_time():%Y%m%dT%H%M%S}.log"
+    with contextlib.ExitStack() as stack:
+        if not verbose:
+            stack.enter_context(_output_to(log))
+        from orchestration.definitions import build_defs
 
-            failed = [e.step_key for e in result.all_events if e.is_step_failure]
-            errors = [e.step_failure_data.error.message for e in result.all_events
-                      if e.is_step_failure and e.step_failure_data and e.step_failure_data.error]
-            alert = write_alert(home, job="nightly_refresh", run_id=result.run_id, error="\n".join(errors),
-                                failed_steps=failed, source="cli")
-            typer.echo(f"alert written: {alert}", err=True)
-            typer.echo(f"refresh FAILED (run {result.run_id}); failed steps: {', '.join(failed) or '?'}; "
-                       f"the previous publish is unchanged.", err=True)
-            for e in result.all_events:
-                if e.is_step_failure and e.step_failure_data and e.step_failure_data.error:
-                    typer.echo(e.step_failure_data.error.message.strip()[:2000], err=True)
-        else:
-            typer.echo(f"refresh succeeded (run {result.run_id}); published {home.published_db}")
-        return result.success
+        job = build_defs(home, target).resolve_job_def("nightly_refresh")
+        instance = stack.enter_context(DagsterInstance.get())
+        result = job.execute_in_process(instance=instance, raise_on_error=False, tags=process_tags())
+    if not result.success:
+        from orchestration.sensors import write_alert
+
+        failed = [e.step_key for e in result.all_events if e.is_step_failure]
+        errors = [e.step_failure_data.error.message for e in result.all_events
+                  if e.is_step_failure and e.step_failure_data and e.step_failure_data.error]
+        alert = write_alert(home, job="nightly_refresh", run_id=result.run_id, error="\n".join(errors),
+                            failed_steps=failed, source="cli")
+        typer.echo(f"alert written: {alert}", err=True)
+        typer.echo(f"refresh FAILED (run {result.run_id}); failed steps: {', '.join(failed) or '?'}; "
+                   f"the previous publish is unchanged.", err=True)
+        for line in failure_lines(result):
+            typer.echo(line, err=True)
+    for line in summary_lines(result, home, None if verbose else log):
+        typer.echo(line, err=not result.success)
+    return result.success
 
 
 @app.command()
@@ -63,7 +103,10 @@ def refresh(home: Optional[Path] = HomeOption,
                                                    "new files touched."),
             target: Optional[str] = typer.Option(None, "--target", metavar="ENGINE",
                                                  help="Build the dbt models on duckdb (default, or "
-                                                      "$PARKSTAT_TARGET) or spark (docs/scaling.md).")) -> None:
+                                                      "$PARKSTAT_TARGET) or spark (docs/scaling.md)."),
+            verbose: bool = typer.Option(False, "--verbose", "-v",
+                                         help="Print the run's whole event log (Dagster and dbt) as it happens "
+                                              "instead of a summary.")) -> None:
     """Run the nightly refresh now: ingest the landing area, dbt build, publish."""
     from orchestration.engines import EngineError, default_target, require
 
@@ -76,23 +119,48 @@ def refresh(home: Optional[Path] = HomeOption,
         raise typer.Exit(2)
     if full_refresh:
         os.environ["PARKSTAT_FULL_REFRESH"] = "1"
-    if not run_refresh(h, target):
+    if not run_refresh(h, target, verbose=verbose):
         raise typer.Exit(1)
 
 
 @app.command()
-def demo(home: Optional[Path] = HomeOption) -> None:
-    """Write the bundled sample submissions into the landing area and refresh."""
-    from ingest.sample import write_sample
+def demo(home: Optional[Path] = HomeOption,
+         verbose: bool = typer.Option(False, "--verbose", "-v", help="Print the refresh's whole event log.")) -> None:
+    """Write the bundled sample submissions into the landing area and refresh. The
+    home gets the sample's reporting calendar (it ends where the sample's data ends)
+    and a file to try ``parkstat check`` on (examples/)."""
+    from ingest.sample import write_check_example, write_sample, write_sample_calendar
 
     h = _home(home)
     os.environ.setdefault("PARKSTAT_SETTLE_SECONDS", "0")  # the sample was written a moment ago, whole
+    write_sample_calendar(h.reporting_calendar)
     files = write_sample(h.landing)
+    qiyang = next(p for p in files if p.parent.name == "431181" and "1-4月" in p.name)
+    example = write_check_example(h.root / "examples", qiyang)
     typer.echo(f"wrote {len(files)} sample submissions under {h.landing}")
-    if not run_refresh(h):
+    if not run_refresh(h, verbose=verbose):
         raise typer.Exit(1)
-    typer.echo("\nTry:\n  duckdb -readonly " + str(h.published_db) + " \"select * from marts.park_share_comparison "
-               "where city_code='431300' and period='2020-12'\"")
+    db = _shell_path(h.published_db)
+    typer.echo("\nTry (from the project folder):\n"
+               f"  uv run duckdb -readonly {db} \"select * from marts.park_share_comparison "
+               "where city_code='431300' and period='2020-12'\"\n"
+               f"  uv run parkstat check {_shell_path(example)} --as 431181\n"
+               f"  uv run parkstat status{_home_arg(h)}")
+
+
+def _shell_path(p: Path) -> str:
+    """A path as short as it can be written from the current folder, quoted for a shell."""
+    import shlex
+
+    try:
+        rel = p.relative_to(Path.cwd())
+    except ValueError:
+        rel = p
+    return shlex.quote(str(rel))
+
+
+def _home_arg(h: WarehouseHome) -> str:
+    return "" if h.root == Path("warehouse").resolve() else f" --home {_shell_path(h.root)}"
 
 
 @app.command()
@@ -133,15 +201,21 @@ def as_of(moment: str = typer.Argument(..., help="A date (2024-03-01, meaning it
     published history (later resubmissions ignored)."""
     import csv as csvmod
 
-    from ingest.asof import AsOfError, as_of_rows
+    from ingest.asof import AsOfError, as_of_rows, before_first_receipt
 
     h = _home(home)
     try:
         columns, rows = as_of_rows(h.published_db, moment, period=period, entity=entity, indicator=indicator,
                                    projects=projects)
+        hint = before_first_receipt(h.published_db, moment, projects=projects) if not rows else None
     except AsOfError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2)
+    if hint and not csv_out:
+        typer.echo(hint)
+        return
+    if hint:
+        typer.echo(hint, err=True)
     if csv_out:
         w = csvmod.writer(sys.stdout, lineterminator="\n")
         w.writerow(columns)
@@ -214,6 +288,38 @@ def compare(a: Path = typer.Argument(..., exists=True, dir_okay=False, help="A p
     if differences:
         raise typer.Exit(1)
     typer.echo(f"the same values in every table of {schemas}")
+
+
+def _exec_dagster(h: WarehouseHome, name: str, args: list[str], found_by: str) -> None:
+    """Reconcile the instance, fail the runs whose process is gone, then become
+    Dagster's ``name`` (from this environment, whatever PATH holds) on the
+    instance's workspace: one code location, ``parkstat``, for daemon and webserver."""
+    from orchestration.instance import start_instance
+
+    for note in start_instance(h, found_by):
+        typer.echo(f"instance: {note}", err=True)
+    binary = Path(sys.executable).parent / name
+    argv = [str(binary), *args, "-w", str(h.dagster_home / "workspace.yaml")]
+    typer.echo(f"{' '.join(argv)}  (DAGSTER_HOME={h.dagster_home})", err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(binary, argv)
+
+
+@app.command()
+def daemon(home: Optional[Path] = HomeOption) -> None:
+    """Run Dagster's daemon for this warehouse (the nightly schedule, the landing,
+    failure and staleness sensors, the run queue). What the systemd unit runs."""
+    _exec_dagster(_home(home), "dagster-daemon", ["run"], "parkstat daemon")
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def webserver(ctx: typer.Context, home: Optional[Path] = HomeOption,
+              host: str = typer.Option("127.0.0.1", "--host", "-h", help="Address to listen on (0.0.0.0: all)."),
+              port: int = typer.Option(3000, "--port", "-p", help="Port to listen on.")) -> None:
+    """Run Dagster's webserver (the UI) for this warehouse, on the same code location
+    as the daemon. Other options are passed to dagster-webserver."""
+    _exec_dagster(_home(home), "dagster-webserver", ["-h", host, "-p", str(port), *ctx.args], "parkstat webserver")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -421,7 +421,7 @@ class Ledger:
                 for reg, period, ind, ps, rv in rows]
 
     # -- hand-off to dbt -------------------------------------------------------
-    def export(self, staged: Path, now: dt.datetime | None = None) -> None:
+    def export(self, staged: Path, now: dt.datetime | None = None, calendar: Path | None = None) -> None:
         """Hand the ledger to dbt as Parquet: the tables rows are only ever added
         to (PARTED) as one new part per run holding the files recorded since the
         last export — a night costs what arrived, not the history; the two small
@@ -440,7 +440,7 @@ class Ledger:
         self._copy(f"select * from read_csv({sql_path(ref / 'usd_cny_rates.csv')})", staged / "ref_usd_cny_rates.parquet")
         self._copy(f"select * from read_csv({sql_path(ref / 'indicators.csv')}, all_varchar = true)",
                    staged / "ref_indicators.parquet")
-        cal = reference.reporting_calendar()
+        cal = reference.reporting_calendar(calendar)
         self.con.register("calendar_rows", pa.table({k: [r[k] for r in cal] for k in cal[0]} if cal else
                                                    {"report_kind": pa.array([], pa.string())}))
         self._copy("select * from calendar_rows", staged / "ref_reporting_calendar.parquet")

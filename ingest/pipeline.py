@@ -25,7 +25,7 @@ from ingest.ledger import Ledger
 from ingest.messages import Message, error
 from ingest.readers import Grid, UnreadableFile, read_grid
 from ingest.receipts import Receipt
-from ingest.settings import Limits, WarehouseHome
+from ingest.settings import Limits, WarehouseHome, display_zone
 from ingest.validate import Parsed, parse_rows, check_submitter
 from ingest.vectorized import parse_table
 
@@ -34,11 +34,12 @@ KIND_ORDER = {"park_registry": 0}
 
 
 def now_local() -> dt.datetime:
-    """Wall-clock time in Asia/Shanghai (naive), or PARKSTAT_NOW (ISO) when set, for tests."""
+    """Wall-clock time in the display zone (PARKSTAT_TIMEZONE, default Asia/Shanghai;
+    naive), or PARKSTAT_NOW (ISO) when set, for tests."""
     fixed = os.environ.get("PARKSTAT_NOW")
     if fixed:
         return dt.datetime.fromisoformat(fixed)
-    return dt.datetime.now(TZ).replace(tzinfo=None, microsecond=0)
+    return dt.datetime.now(display_zone()).replace(tzinfo=None, microsecond=0)
 
 
 @dataclass
@@ -63,6 +64,7 @@ class Arrival:
 @dataclass
 class IngestSummary:
     receipts: list[Receipt] = field(default_factory=list)
+    waiting: list[str] = field(default_factory=list)  # "<submitter>/<name>" still arriving: the next run takes them
 
     def count(self, *statuses: str) -> int:
         return sum(r.status in statuses for r in self.receipts)
@@ -100,11 +102,13 @@ def archive(home: WarehouseHome, data: bytes, sha: str, source: Path | None = No
 PARTIAL_SUFFIXES = (".tmp", ".part", ".crdownload", ".partial")
 
 
-def scan_landing(home: WarehouseHome, limits: Limits | None = None) -> list[tuple[Path, str, str]]:
+def scan_landing(home: WarehouseHome, limits: Limits | None = None,
+                 waiting: list[str] | None = None) -> list[tuple[Path, str, str]]:
     """(path, submitter folder, name within it) for everything waiting: regular
     files that have settled, and symlinks (files or folders), which are never
     followed but answered with a refusal. Files still changing, and names that
-    look like uploads in progress, wait for a later run."""
+    look like uploads in progress, wait for a later run (named in ``waiting``,
+    ``submitter/name``, when a list is given)."""
     limits = limits or Limits.from_env()
     now = time.time()
     out = []
@@ -133,6 +137,8 @@ def scan_landing(home: WarehouseHome, limits: Limits | None = None) -> list[tupl
                 age = now - st.st_mtime
                 partial = fn.startswith(".") or fn.endswith(PARTIAL_SUFFIXES)
                 if age < limits.settle_seconds or (partial and age < limits.partial_grace_seconds):
+                    if waiting is not None:
+                        waiting.append("/".join(entry(p)[1:]))
                     continue  # still arriving
             out.append(entry(p))
     return out
@@ -209,7 +215,7 @@ def ingest_landing(home: WarehouseHome, progress: Progress | None = None) -> Ing
         limits = Limits.from_env()
         # pass 1: archive every file and learn its kind (registers go first); nothing
         # of its content is kept, so a night of any size is read one file at a time
-        for path, submitter, name in scan_landing(home, limits):
+        for path, submitter, name in scan_landing(home, limits, summary.waiting):
             arr = read_arrival(path, submitter, name, limits)
             arr.archived = archive_arrival(home, arr)
             arr.mtime_ns = path.lstat().st_mtime_ns
@@ -246,7 +252,7 @@ def ingest_landing(home: WarehouseHome, progress: Progress | None = None) -> Ing
             if progress:
                 progress(summary.receipts[-1], len(summary.receipts), total)
         failpoint("ingest.before_export")
-        ledger.export(home.staged, now_local())
+        ledger.export(home.staged, now_local(), calendar=home.reporting_calendar)
     finally:
         ledger.close()
     return summary

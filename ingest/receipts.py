@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.messages import Message
+from ingest.settings import display_zone
 
 STATUS_ZH = {"accepted": "已接收", "accepted_with_warnings": "已接收（有警告）", "rejected": "已退回",
              "duplicate": "重复文件（已处理过，不再处理）"}
@@ -46,7 +47,7 @@ class Receipt:
             else "parkstat 报送回执 / submission receipt",
             f"文件 / file:          {self.file_name!r}",
             f"报送单位 / submitter: {self.submitter_code}",
-            f"接收时间 / received:  {self.received_at}",
+            f"接收时间 / received:  {self.received_at} ({display_zone()})",
             f"SHA-256:              {self.file_sha256}",
             f"报表类型 / kind:      {KIND_ZH.get(self.report_kind, self.report_kind)} / {self.report_kind or 'unrecognised'}",
             f"结果 / status:        {STATUS_ZH[self.status]} / {self.status}",

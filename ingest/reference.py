@@ -139,15 +139,26 @@ def _months(spec: str) -> list[int]:
     return out
 
 
-def reporting_calendar() -> list[dict]:
+def calendar_path(home_calendar: Path | None = None) -> Path:
+    """The reporting calendar in force: PARKSTAT_REPORTING_CALENDAR, else the
+    warehouse home's own ``reporting_calendar.csv`` when it has one (the demo's),
+    else the bundled one."""
+    own = os.environ.get("PARKSTAT_REPORTING_CALENDAR")
+    if own:
+        return Path(own)
+    if home_calendar is not None and home_calendar.exists():
+        return home_calendar
+    return REFERENCE_DIR / "reporting_calendar.csv"
+
+
+def reporting_calendar(home_calendar: Path | None = None) -> list[dict]:
     """Who is expected to report which kind for which months: one row per
     calendar line and month (the ``months`` column expanded). A deployment with
     its own calendar points ``PARKSTAT_REPORTING_CALENDAR`` at its CSV (same
     columns as ``reference/reporting_calendar.csv``); read again whenever the
     variable names another file or the file changed (one process may serve
     several homes, a long-lived one sees an edited calendar)."""
-    own = os.environ.get("PARKSTAT_REPORTING_CALENDAR")
-    path = Path(own) if own else REFERENCE_DIR / "reporting_calendar.csv"
+    path = calendar_path(home_calendar)
     return _calendar(path, path.stat().st_mtime_ns)
 
 

@@ -370,3 +370,47 @@ def write_projects(landing: Path, rows: list[dict]) -> None:
                     "project_progress", f"2021年1-{month}月娄底市“双引擎”重点产业项目建设进度",
                     PROJECT_FIELDS, [_project_row(r, f"2021年1-{month}月") for r in loudi if r["month"] == month],
                     PROJECT_MONEY)
+
+
+# where the sample's data ends, by kind: its reporting calendar ends there too, so the
+# demo does not call every city late for every month between the sample and today
+SAMPLE_ENDS = {"region_indicators": f"{YEARS[-1]}-12", "park_indicators": f"{YEARS[-1]}-12",
+               "project_progress": "2022-04"}
+
+
+def write_sample_calendar(path: Path) -> Path:
+    """The bundled reporting calendar, each line ending where the sample's data of
+    its kind ends (the clock stays the real one)."""
+    with (reference.REFERENCE_DIR / "reporting_calendar.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for r in rows:
+        end = SAMPLE_ENDS.get(r["report_kind"])
+        if end and (not r["to_period"] or r["to_period"] > end):
+            r["to_period"] = end
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    return path
+
+
+CHECK_EXAMPLE = "祁阳2022年1-4月项目进度（更正）.xlsx"
+
+
+def write_check_example(folder: Path, landing_file: Path) -> Path:
+    """A correction 祁阳 might send after the sample: its 2022年1-4月 workbook with
+    one project's completed investment raised by 100 万元 (and the total), for
+    ``parkstat check`` to try (README)."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(landing_file)
+    ws = wb.active
+    ws.cell(1, 1).value = f"{ws.cell(1, 1).value}（更正）"
+    first, total = 5, ws.max_row
+    ws.cell(first, 12).value = ws.cell(first, 12).value + 100
+    ws.cell(total, 12).value = ws.cell(total, 12).value + 100
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / CHECK_EXAMPLE
+    wb.save(path)
+    return path

@@ -19,19 +19,59 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-DAGSTER_YAML = """\
-telemetry:
-  enabled: false
-run_coordinator:
-  module: dagster.core.run_coordinator
-  class: QueuedRunCoordinator
-  config:
-    max_concurrent_runs: 1
-"""
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+
+def display_zone() -> ZoneInfo:
+    """The zone every time parkstat shows is given in: ``PARKSTAT_TIMEZONE``
+    (an IANA name; default Asia/Shanghai). A name that is not a zone falls back
+    to the default rather than failing a night."""
+    name = os.environ.get("PARKSTAT_TIMEZONE", "").strip() or DEFAULT_TIMEZONE
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(DEFAULT_TIMEZONE)
+
+
+def local_time(moment: dt.datetime | float | int | str | None = None) -> dt.datetime:
+    """``moment`` (an aware datetime, a POSIX timestamp, an ISO text; naive means
+    this machine's local time; None means now) in the display zone, aware."""
+    if moment is None:
+        return dt.datetime.now(display_zone()).replace(microsecond=0)
+    if isinstance(moment, str):
+        moment = dt.datetime.fromisoformat(moment)
+    if isinstance(moment, (int, float)):
+        moment = dt.datetime.fromtimestamp(moment, dt.timezone.utc)
+    if moment.tzinfo is None:
+        moment = moment.astimezone()  # naive: this machine's local time
+    return moment.astimezone(display_zone())
+
+
+def show_time(moment: dt.datetime | float | int | str | None = None) -> str:
+    """A time as people read it, with its zone: ``2026-12-01 02:00:13 +08:00``."""
+    if moment is None or moment == "":
+        return ""
+    t = local_time(moment)
+    off = t.strftime("%z")
+    return f"{t:%Y-%m-%d %H:%M:%S} {off[:3]}:{off[3:]}"
+
+
+def show_age(seconds: float) -> str:
+    """``3 h 12 min``, ``2 d 4 h``, ``45 s``."""
+    s = int(max(0, seconds))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min"
+    if s < 2 * 86400:
+        return f"{s // 3600} h {s % 3600 // 60} min"
+    return f"{s // 86400} d {s % 86400 // 3600} h"
 
 
 @dataclass(frozen=True)
@@ -96,13 +136,25 @@ class WarehouseHome:
     def dagster_home(self) -> Path:
         return self.root / "dagster"
 
+    @property
+    def logs(self) -> Path:
+        """The full log of each ``parkstat refresh`` (what ``--verbose`` prints)."""
+        return self.root / "logs"
+
+    @property
+    def reporting_calendar(self) -> Path:
+        """This home's own reporting calendar, when it has one (the demo writes it:
+        the sample's calendar ends where its data ends); PARKSTAT_REPORTING_CALENDAR wins."""
+        return self.root / "reporting_calendar.csv"
+
     def ensure(self) -> "WarehouseHome":
         for p in (self.landing, self.archive, self.receipts, self.ledger.parent, self.staged,
                   self.work_db.parent, self.published, self.published_history, self.dagster_home):
             p.mkdir(parents=True, exist_ok=True)
-        cfg = self.dagster_home / "dagster.yaml"
-        if not cfg.exists():
-            cfg.write_text(DAGSTER_YAML, encoding="utf-8")
+        if not (self.dagster_home / "dagster.yaml").exists():
+            from orchestration.instance import reconcile_instance
+
+            reconcile_instance(self)
         return self
 
 

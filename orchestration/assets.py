@@ -9,7 +9,7 @@ import os
 import shutil
 from pathlib import Path
 
-from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, asset, multi_asset
+from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, asset, multi_asset
 from dagster_dbt import DbtCliResource
 
 from ingest.ledger import EXPORTED, REFERENCE_EXPORTS
@@ -44,9 +44,18 @@ def ingest_landing_asset(context: AssetExecutionContext, warehouse: WarehouseRes
 
     summary = ingest_landing(home, progress=report)
     context.log.info(f"ingest: {summary}")
+    if summary.waiting:
+        context.log.info(f"ingest: {len(summary.waiting)} files still arriving, left for the next run "
+                         f"(PARKSTAT_SETTLE_SECONDS): {', '.join(summary.waiting[:20])}")
+    names: dict[str, list[str]] = {"accepted": [], "rejected": [], "duplicate": [], "waiting": summary.waiting[:50]}
+    for r in summary.receipts:
+        key = "accepted" if r.status.startswith("accepted") else r.status
+        names.setdefault(key, []).append(f"{r.submitter_code}/{r.file_name}")
     meta = {"files": len(summary.receipts),
             "accepted": summary.count("accepted", "accepted_with_warnings"),
-            "rejected": summary.count("rejected"), "duplicate": summary.count("duplicate")}
+            "rejected": summary.count("rejected"), "duplicate": summary.count("duplicate"),
+            "waiting": len(summary.waiting),
+            "names": MetadataValue.json({k: v[:50] for k, v in names.items()})}
     for t in LEDGER_TABLES:
         yield MaterializeResult(asset_key=AssetKey(["ledger", t]), metadata=meta if t == "files" else None)
 
@@ -88,6 +97,7 @@ def publish_asset_factory(mart_keys: list[AssetKey]):
         result = publish(home, context.run_id, REQUIRED_MARTS, docs_site=docs_site(dbt), target=warehouse.target)
         context.log.info(f"published {result.path} (publish {result.publish_id}; outputs in {home.current})")
         return MaterializeResult(metadata={"path": str(result.path), "publish_id": result.publish_id,
+                                           "published_at": result.published_at,
                                            "outputs": str(home.current),
                                            **{k: v for k, v in result.tables.items() if k.startswith("marts.")}})
 

@@ -35,15 +35,17 @@ class ParkstatTranslator(DagsterDbtTranslator):
 translator = ParkstatTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-def build_fingerprint() -> str:
+def build_fingerprint(home_calendar: Path | None = None) -> str:
     """What an incremental build assumes unchanged since the last one: the dbt
     project (models, macros, config) and the reference data (divisions, the
     calendar...). When it changes, the next build is a full one."""
     h = hashlib.sha256()
     files = [p for sub in ("models", "macros") for p in (DBT_DIR / sub).rglob("*") if p.is_file()]
     files += [DBT_DIR / "dbt_project.yml", *REFERENCE_DIR.glob("*.csv")]
-    own = os.environ.get("PARKSTAT_REPORTING_CALENDAR")
-    files += [Path(own)] if own else []
+    from ingest.reference import calendar_path
+
+    own = calendar_path(home_calendar)
+    files += [own] if own.parent != REFERENCE_DIR else []
     for p in sorted(files):
         h.update(str(p.relative_to(p.anchor)).encode() + b"\0" + p.read_bytes() + b"\0")
     return h.hexdigest()
@@ -59,7 +61,7 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
     require(build.target)  # a clear message, not dbt's "could not find adapter type spark"
     build.dir.mkdir(parents=True, exist_ok=True)
     stamp = build.fingerprint_stamp
-    fingerprint = build_fingerprint()
+    fingerprint = build_fingerprint(build.home.reporting_calendar)
     full = (os.environ.get("PARKSTAT_FULL_REFRESH") == "1" or not build.exists()
             or not stamp.exists() or stamp.read_text() != fingerprint)
     if full:

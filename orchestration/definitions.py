@@ -7,6 +7,9 @@ call ``build_defs(WarehouseHome(tmp))`` or ``build_defs(home, target="spark")``.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from dagster import Definitions
 
 from ingest.settings import WarehouseHome
@@ -16,7 +19,7 @@ from orchestration.dbt_assets import dbt_models
 from orchestration.jobs import nightly_refresh
 from orchestration.resources import build_resources
 from orchestration.schedules import nightly_schedule
-from orchestration.sensors import build_landing_sensor, build_run_failure_sensor
+from orchestration.sensors import build_landing_sensor, build_run_failure_sensor, build_staleness_sensor
 
 
 def build_defs(home: WarehouseHome | None = None, target: str | None = None) -> Definitions:
@@ -27,9 +30,21 @@ def build_defs(home: WarehouseHome | None = None, target: str | None = None) -> 
         asset_checks=[published_file_serves_marts, no_internal_ingest_errors],
         jobs=[nightly_refresh],
         schedules=[nightly_schedule],
-        sensors=[build_landing_sensor(home), build_run_failure_sensor(home)],
+        sensors=[build_landing_sensor(home), build_run_failure_sensor(home), build_staleness_sensor(home)],
         resources=build_resources(home, target),
     )
 
 
-defs = build_defs()
+def _load() -> Definitions:
+    """What the daemon's and the webserver's code location load: the instance
+    reconciled first (so the next start of either uses it), and runs whose
+    process is gone marked failed."""
+    home = WarehouseHome.from_env().ensure()
+    if os.environ.get("DAGSTER_HOME") and Path(os.environ["DAGSTER_HOME"]).resolve() == home.dagster_home:
+        from orchestration.instance import start_instance
+
+        start_instance(home, "the code location's start")
+    return build_defs(home)
+
+
+defs = _load()

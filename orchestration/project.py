@@ -38,6 +38,10 @@ def ensure_manifest() -> Path:
             from ingest.settings import quiet_environment
 
             quiet_environment()
-            subprocess.run([sys.executable, "-m", "dbt.cli.main", "parse", "--quiet", "--project-dir",
-                            str(DBT_DIR), "--profiles-dir", str(DBT_DIR)], check=True, cwd=DBT_DIR)
+            # dbt beside this Python (not `-m dbt.cli.main`, which prints a RuntimeWarning)
+            dbt = Path(sys.executable).parent / "dbt"
+            cmd = [str(dbt)] if dbt.exists() else [sys.executable, "-W", "ignore::RuntimeWarning", "-m",
+                                                   "dbt.cli.main"]
+            subprocess.run([*cmd, "parse", "--quiet", "--project-dir", str(DBT_DIR), "--profiles-dir",
+                            str(DBT_DIR)], check=True, cwd=DBT_DIR)
     return manifest

@@ -23,7 +23,7 @@ import duckdb
 
 from ingest.failpoints import failpoint
 from ingest.ledger import NO_EXTENSIONS, duckdb_config
-from ingest.settings import WarehouseHome
+from ingest.settings import WarehouseHome, local_time
 from orchestration.engines import Build
 
 PUBLISHED_SCHEMAS = ("marts", "core")
@@ -200,7 +200,7 @@ def publish(home: WarehouseHome, run_id: str, required: list[str], docs_site: Pa
     from orchestration.report import write_report
 
     clean_leftovers(home, run_id)
-    now = dt.datetime.now()
+    now = local_time()  # aware, in the display zone (PARKSTAT_TIMEZONE): the id reads as the time shown
     publish_id = f"{now:%Y%m%dT%H%M%S}-{run_id[:8]}"
     candidate, counts = build_candidate(home, run_id, publish_id, now.isoformat(timespec="seconds"), target)
     try:
@@ -258,5 +258,5 @@ def rollback(home: WarehouseHome, to: str | None = None) -> dict:
     os.replace(tmp, home.published_db)
     _point_current(home, to)
     with open(home.published / "rollbacks.log", "a", encoding="utf-8") as fh:
-        fh.write(f"{dt.datetime.now().isoformat(timespec='seconds')} rolled back to {to}\n")
+        fh.write(f"{local_time().isoformat(timespec='seconds')} rolled back to {to}\n")
     return entry

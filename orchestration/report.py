@@ -9,7 +9,6 @@ a submission (park names, file names) is HTML-escaped.
 
 from __future__ import annotations
 
-import datetime as dt
 from html import escape
 from pathlib import Path
 
@@ -132,29 +131,23 @@ def _rankings(con) -> str:
 
 
 def _late(con) -> str:
-    rows = con.execute("""
-        with recent as (
-            select report_kind, period, dense_rank() over (partition by report_kind order by period desc) as k
-            from (select distinct report_kind, period from marts.submission_status where is_expected) as p)
-        select s.report_kind, s.period, count(*) as n,
-               string_agg(s.submitter_name || case when s.status = 'rejected' then '（被退回）' else '' end, '、'
-                          order by s.submitter_code) as names
-        from marts.submission_status as s
-        join recent as r on r.report_kind = s.report_kind and r.period = s.period and r.k <= 3
-        where s.is_late
-        group by s.report_kind, s.period
-        order by s.report_kind, s.period desc""").fetchall()
+    from orchestration.status import late_by_submitter
+
+    rows = late_by_submitter(con)
     if not rows:
-        return "<p>近期应报的报表均已报送。/ Everything due recently has been received.</p>"
+        return "<p>应报的报表均已报送。/ Everything due has been received.</p>"
     kinds = {"project_progress": "重点项目进度", "park_indicators": "园区指标", "region_indicators": "区域指标"}
-    return _table(["报表", "统计期", "逾期单位数", "逾期单位"], [[kinds.get(k, k), p, n, names] for k, p, n, names in rows],
-                  {2})
+    return _table(["报送单位", "逾期起始统计期", "逾期报表数", "报表"],
+                  [[f"{r['submitter_name']}（{r['submitter_code']}）", r["late_since"],
+                    r["reports"], "、".join(kinds.get(k, k) for k in r["kinds"].split(", "))] for r in rows], {2})
 
 
 def write_report(con: duckdb.DuckDBPyConnection, path: Path, publish_id: str) -> Path:
     sections = [("各市州园区占比与全省对比", _park_shares(con)), ("重点项目投资进度与时间进度", _investment(con)),
                 ("园区十强、十快", _rankings(con)), ("逾期未报", _late(con))]
-    now = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    from ingest.settings import show_time
+
+    now = show_time()
     body = "".join(f"<h2>{escape(t)}</h2>{html}" for t, html in sections)
     doc = (f"<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'><title>parkstat 园区与重点项目简报</title>"
            f"<style>{CSS}</style></head><body><h1>园区与重点项目简报</h1>"

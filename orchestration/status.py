@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import duckdb
 
-from ingest.settings import WarehouseHome
+from ingest.settings import WarehouseHome, display_zone, local_time, show_age, show_time
 from orchestration.publish import NO_EXTENSIONS, current_publish, list_publishes
+from orchestration.sensors import stale_after_hours
 
 
 def _runs(home: WarehouseHome, limit: int = 5) -> list[dict]:
@@ -22,9 +23,27 @@ def _runs(home: WarehouseHome, limit: int = 5) -> list[dict]:
             failed = [f"{'/'.join(c.asset_key.path)}:{c.check_name} ({c.severity.value})"
                       for c in checks if not c.passed]
             out.append({"run_id": run.run_id, "job": run.job_name, "status": run.status.value,
-                        "started": stats.start_time, "ended": stats.end_time,
+                        "started": show_time(stats.start_time), "ended": show_time(stats.end_time),
                         "checks_passed": sum(c.passed for c in checks), "checks_failed": failed})
     return out
+
+
+LATE_BY_SUBMITTER = """
+    select submitter_code, any_value(submitter_name) as submitter_name, min(period) as late_since,
+           count(*) as reports, string_agg(distinct report_kind, ', ' order by report_kind) as kinds,
+           max(period) as latest, count(*) filter (where status = 'rejected') as rejected
+    from marts.submission_status
+    where is_late
+    group by submitter_code
+    order by late_since, submitter_code"""
+
+
+def late_by_submitter(con) -> list[dict]:
+    """Who is late, one line per submitter: since which period, how many reports
+    (and of which kinds) — not one line a month."""
+    return [{"submitter_code": c, "submitter_name": n or "", "late_since": since, "reports": k, "kinds": kinds,
+             "latest": latest, "rejected": rej}
+            for c, n, since, k, kinds, latest, rej in con.execute(LATE_BY_SUBMITTER).fetchall()]
 
 
 def _late(home: WarehouseHome) -> list[dict]:
@@ -32,45 +51,44 @@ def _late(home: WarehouseHome) -> list[dict]:
         return []
     con = duckdb.connect(str(home.published_db), read_only=True, config=NO_EXTENSIONS)
     try:
-        rows = con.execute("""
-            with recent as (
-                select report_kind, period,
-                       dense_rank() over (partition by report_kind order by period desc) as k
-                from (select distinct report_kind, period from marts.submission_status where is_expected) as p)
-            select s.report_kind, s.period, count(*),
-                   string_agg(s.submitter_code || ' ' || coalesce(s.submitter_name, ''), ', '
-                              order by s.submitter_code)
-            from marts.submission_status s
-            join recent r on r.report_kind = s.report_kind and r.period = s.period and r.k <= 2
-            where s.is_late group by 1, 2 order by 1, 2 desc""").fetchall()
+        return late_by_submitter(con)
     finally:
         con.close()
-    return [{"report_kind": k, "period": p, "late": n, "who": who} for k, p, n, who in rows]
 
 
 def collect(home: WarehouseHome) -> dict:
     current = current_publish(home)
-    publishes = [{"id": p["id"], "run_id": p["run_id"], "published_at": p["published_at"],
+    publishes = [{"id": p["id"], "run_id": p["run_id"], "published_at": show_time(p["published_at"]),
                   "served": p["id"] == current} for p in list_publishes(home)]
     alerts = sorted(p.name for p in home.alerts.glob("*.json"))[-5:] if home.alerts.exists() else []
-    return {"warehouse_home": str(home.root), "runs": _runs(home), "publishes": publishes,
-            "served": current, "late": _late(home), "recent_alerts": alerts}
+    served = next((p for p in publishes if p["served"]), None)
+    age = (local_time() - local_time(served["published_at"])).total_seconds() if served else None
+    return {"warehouse_home": str(home.root), "timezone": str(display_zone()), "runs": _runs(home),
+            "publishes": publishes, "served": current,
+            "served_published_at": served["published_at"] if served else None,
+            "served_age_seconds": round(age) if age is not None else None,
+            "served_age": show_age(age) if age is not None else None,
+            "stale_after_hours": stale_after_hours(), "late": _late(home), "recent_alerts": alerts}
 
 
 def render(info: dict) -> None:
-    from datetime import datetime
-
     from rich.console import Console
     from rich.table import Table
 
     console = Console()
-    console.print(f"[bold]parkstat[/bold] warehouse {info['warehouse_home']}")
+    console.print(f"[bold]parkstat[/bold] warehouse {info['warehouse_home']} (times in {info['timezone']})")
+    if info["served"]:
+        stale = info["served_age_seconds"] > info["stale_after_hours"] * 3600
+        console.print(f"served: publish {info['served']}, published {info['served_published_at']}, "
+                      f"{info['served_age']} ago" + (f" [bold red]— older than {info['stale_after_hours']:g} h: "
+                                                     "is the daemon running?[/bold red]" if stale else ""))
+    else:
+        console.print("served: nothing published yet")
     t = Table(title="最近运行 / last runs")
     for c in ("run", "status", "started", "ended", "checks passed", "checks failed"):
         t.add_column(c)
     for r in info["runs"]:
-        fmt = (lambda ts: datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S") if ts else "")
-        t.add_row(r["run_id"][:8], r["status"], fmt(r["started"]), fmt(r["ended"]), str(r["checks_passed"]),
+        t.add_row(r["run_id"][:8], r["status"], r["started"], r["ended"], str(r["checks_passed"]),
                   "\n".join(r["checks_failed"]) or "0")
     console.print(t)
     t = Table(title="发布 / publishes (kept for rollback)")
@@ -79,11 +97,12 @@ def render(info: dict) -> None:
     for p in info["publishes"]:
         t.add_row(p["id"], p["run_id"][:8], p["published_at"], "◀ served" if p["served"] else "")
     console.print(t)
-    t = Table(title="逾期未报 / late (last two periods of each kind)")
-    for c in ("kind", "period", "late", "who"):
+    t = Table(title="逾期未报 / late, by submitter")
+    for c in ("submitter", "late since", "reports", "kinds"):
         t.add_column(c)
     for r in info["late"]:
-        t.add_row(r["report_kind"], r["period"], str(r["late"]), r["who"])
-    console.print(t)
+        t.add_row(f"{r['submitter_code']} {r['submitter_name']}", r["late_since"],
+                  f"{r['reports']}" + (f" ({r['rejected']} rejected)" if r["rejected"] else ""), r["kinds"])
+    console.print(t if info["late"] else "逾期未报 / late: nobody")
     if info["recent_alerts"]:
         console.print("alerts: " + ", ".join(info["recent_alerts"]))
