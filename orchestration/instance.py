@@ -168,10 +168,12 @@ def tag_run_with_process(instance, run) -> None:
     instance.add_run_tags(run.run_id, process_tags())
 
 
-def recover_orphaned_runs(instance, found_by: str) -> list[str]:
+def recover_orphaned_runs(instance, found_by: str, home: WarehouseHome | None = None) -> list[str]:
     """Mark failed every run still STARTING/STARTED (or CANCELING) whose process is
     gone; returns their run ids. Runs of other hosts and runs that name no process
-    are left to run monitoring (start timeout, maximum run time)."""
+    are left to run monitoring (start timeout, maximum run time). With ``home``, a
+    run the daemon did not launch (``parkstat refresh``, which the failure sensor
+    does not watch) gets its alert under ``alerts/`` (``_recovery.json``)."""
     from dagster import DagsterRunStatus, RunsFilter
 
     recovered = []
@@ -186,6 +188,11 @@ def recover_orphaned_runs(instance, found_by: str) -> list[str]:
             instance.report_run_canceled(run, reason)
         else:
             instance.report_run_failed(run, reason)
+            if home is not None and run.remote_job_origin is None:
+                from orchestration.sensors import write_alert
+
+                write_alert(home, job=run.job_name, run_id=run.run_id, error=reason, failed_steps=[],
+                            source="recovery")
         recovered.append(run.run_id)
     return recovered
 
@@ -207,14 +214,21 @@ def prune_runs(instance, days: int | None = None) -> int:
 def start_instance(home: WarehouseHome, found_by: str) -> list[str]:
     """What every start does: reconcile the instance's files, then fail the runs
     whose process is gone and prune old runs. Returns lines worth telling."""
-    notes = reconcile_instance(home)
+    import fcntl
+
     from dagster import DagsterInstance
 
-    os.environ["DAGSTER_HOME"] = str(home.dagster_home)
-    with DagsterInstance.from_config(str(home.dagster_home)) as instance:
-        for run_id in recover_orphaned_runs(instance, found_by):
-            notes.append(f"run {run_id[:8]} was left running by a process that is gone: marked failed")
-        pruned = prune_runs(instance)
-        if pruned:
-            notes.append(f"{pruned} old runs and their event logs deleted (PARKSTAT_KEEP_RUNS_DAYS)")
+    home.dagster_home.mkdir(parents=True, exist_ok=True)
+    # one start at a time: the daemon and the webserver start together (systemd), and two
+    # processes creating a new instance's SQLite storage at once corrupt its schema version
+    with open(home.dagster_home / ".parkstat-start.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        notes = reconcile_instance(home)
+        os.environ["DAGSTER_HOME"] = str(home.dagster_home)
+        with DagsterInstance.from_config(str(home.dagster_home)) as instance:
+            for run_id in recover_orphaned_runs(instance, found_by, home):
+                notes.append(f"run {run_id[:8]} was left running by a process that is gone: marked failed")
+            pruned = prune_runs(instance)
+            if pruned:
+                notes.append(f"{pruned} old runs and their event logs deleted (PARKSTAT_KEEP_RUNS_DAYS)")
     return notes

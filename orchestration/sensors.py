@@ -60,7 +60,7 @@ def build_landing_sensor(home: WarehouseHome):
     def landing_sensor(context: SensorEvaluationContext):
         from orchestration.instance import recover_orphaned_runs
 
-        for run_id in recover_orphaned_runs(context.instance, "the landing sensor"):
+        for run_id in recover_orphaned_runs(context.instance, "the landing sensor", home):
             context.log.warning(f"run {run_id} was left running by a process that is gone: marked failed")
         fp = landing_fingerprint(home)
         if fp is None:
