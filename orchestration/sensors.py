@@ -127,7 +127,7 @@ def check_staleness(home: WarehouseHome, cursor: str | None, now: dt.datetime | 
         return cursor, "nothing has been published yet"
     age = (now - last["published_at"]).total_seconds()
     if age <= limit * 3600:
-        return None, f"the last publish ({last['id']}) is {show_age(age)} old"
+        return "", f"the last publish ({last['id']}) is {show_age(age)} old"
     if cursor == last["id"]:
         return cursor, f"already alerted: no publish since {last['id']} ({show_age(age)})"
     alert = {"at": now.isoformat(timespec="seconds"), "kind": "stale", "last_publish": last["id"],

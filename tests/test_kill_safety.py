@@ -39,7 +39,7 @@ def run_refresh(home, failpoint: str | None = None, kill_when: str | None = None
     env.pop("PARKSTAT_FAILPOINT", None)
     if failpoint:
         env["PARKSTAT_FAILPOINT"] = failpoint
-    proc = subprocess.Popen([sys.executable, "-m", "ingest.cli", "refresh"], env=env, stdout=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-m", "ingest.cli", "refresh", "--verbose"], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True, text=True, errors="replace")
     try:
         if kill_when:
