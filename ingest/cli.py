@@ -257,7 +257,8 @@ def rollback(to: Optional[str] = typer.Option(None, "--to", help="A publish id (
 @app.command()
 def status(home: Optional[Path] = HomeOption,
            json_out: bool = typer.Option(False, "--json", help="Print JSON instead of tables.")) -> None:
-    """Last runs and their checks, what was published when, and who is late."""
+    """The served publish and its age, last runs and their checks, what was published
+    when, and who is late (one line per submitter). Times carry their zone."""
     import json
 
     from orchestration.status import collect, render

@@ -44,4 +44,8 @@ def ensure_manifest() -> Path:
                                                    "dbt.cli.main"]
             subprocess.run([*cmd, "parse", "--quiet", "--project-dir", str(DBT_DIR), "--profiles-dir",
                             str(DBT_DIR)], check=True, cwd=DBT_DIR)
+            # this parse's profile names no warehouse home: dagster-dbt would copy its partial-parse
+            # state into a home's dbt target, and dbt would say "Unable to do partial parsing
+            # because profile has changed" there; each home keeps its own state instead
+            (target / "partial_parse.msgpack").unlink(missing_ok=True)
     return manifest

@@ -210,14 +210,14 @@ def test_dagster_dev_loads_the_graph_and_shows_the_cli_runs(unseen):
                 time.sleep(1)
         assert keys and {"ledger/files", "marts/park_share_comparison", "marts/submission_receipts",
                          "core/fct_indicator_values", "published/warehouse"} <= keys
-        # the schedule and both sensors are there and running (the daemon dagster dev starts runs them)
+        # the schedule and the three sensors are there and running (the daemon dagster dev starts runs them)
         repos = gql("""{ repositoriesOrError { ... on RepositoryConnection { nodes {
                         schedules { name scheduleState { status } } sensors { name sensorState { status } } } } } }""")
         [repo] = repos["repositoriesOrError"]["nodes"]
         assert {(x["name"], x["scheduleState"]["status"]) for x in repo["schedules"]} == \
             {("nightly_refresh_schedule", "RUNNING")}
         assert {(x["name"], x["sensorState"]["status"]) for x in repo["sensors"]} == \
-            {("landing_sensor", "RUNNING"), ("run_failure_alert", "RUNNING")}
+            {("landing_sensor", "RUNNING"), ("run_failure_alert", "RUNNING"), ("publish_staleness_alert", "RUNNING")}
         runs = gql("{ runsOrError { ... on Runs { results { status } } } }")["runsOrError"]["results"]
         assert "SUCCESS" in {r["status"] for r in runs}
         # each mart with its checks, as the UI's asset page shows them: all passed on the last run
