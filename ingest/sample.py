@@ -380,13 +380,24 @@ SAMPLE_ENDS = {"region_indicators": f"{YEARS[-1]}-12", "park_indicators": f"{YEA
 
 def write_sample_calendar(path: Path) -> Path:
     """The bundled reporting calendar, each line ending where the sample's data of
-    its kind ends (the clock stays the real one)."""
+    its kind ends (the clock stays the real one), and monthly project reports
+    expected of the two cities the sample has them for."""
     with (reference.REFERENCE_DIR / "reporting_calendar.csv").open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
+    out = []
     for r in rows:
         end = SAMPLE_ENDS.get(r["report_kind"])
         if end and (not r["to_period"] or r["to_period"] > end):
             r["to_period"] = end
+        if r["report_kind"] == "project_progress" and r["submitters"] == "city":
+            # the sample has monthly project reports of 娄底 and 永州 only: the others are not
+            # expected to send them (rather than called late for every month)
+            for city in (LOUDI, YONGZHOU):
+                out.append({**r, "submitters": city, "notes": f"样例：{reference.divisions()[city].name}重点产业项目月报 / "
+                                                              "the sample's monthly project reports"})
+            continue
+        out.append(r)
+    rows = out
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
     w.writeheader()
