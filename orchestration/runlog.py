@@ -61,7 +61,10 @@ def summary_lines(result, home: WarehouseHome, log: Path | None) -> list[str]:
         for key, label in (("accepted", "accepted"), ("rejected", "rejected"), ("duplicate", "duplicate")):
             n = int(_value(ingest, key, 0))
             parts.append(f"{n} {label}{_names(names.get(key, []), n)}")
-        lines.append("  files      " + "; ".join(parts))
+        if int(_value(ingest, "files", 0)) == 0:
+            lines.append("  files      none new in the landing area")
+        else:
+            lines.append("  files      " + "; ".join(parts))
         if int(_value(ingest, "rejected", 0)):
             lines.append(f"             the receipts say why: {home.receipts}/<code>/")
         waiting = int(_value(ingest, "waiting", 0))
