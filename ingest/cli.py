@@ -211,11 +211,9 @@ def as_of(moment: str = typer.Argument(..., help="A date (2024-03-01, meaning it
     except AsOfError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2)
-    if hint and not csv_out:
+    if hint and not csv_out:  # (--csv: the header alone, for scripts)
         typer.echo(hint)
         return
-    if hint:
-        typer.echo(hint, err=True)
     if csv_out:
         w = csvmod.writer(sys.stdout, lineterminator="\n")
         w.writerow(columns)
