@@ -224,7 +224,9 @@ def as_of(moment: str = typer.Argument(..., help="A date (2024-03-01, meaning it
 
     shown = [c for c in columns if c not in ("original_value", "original_unit", "file_name", "region_code",
                                              "park_code", "total_investment")]
-    table = Table(title=f"as of {moment}: {len(rows)} figures (--csv for every column)")
+    from ingest.settings import display_zone
+
+    table = Table(title=f"as of {moment} ({display_zone()}): {len(rows)} figures (--csv for every column)")
     for c in shown:
         table.add_column(c, justify="right" if c in ("value_wan", "annual_plan", "ytd_completed") else "left")
     for r in rows:

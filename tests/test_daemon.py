@@ -245,6 +245,7 @@ def test_a_refresh_killed_mid_run_does_not_block_the_next_one(served):
 
     run = wait_for("the landing sensor's run to finish", sensor_run_done, 300, 3, logs)
     assert run.status == DagsterRunStatus.SUCCESS
+    assert run.tags["parkstat/pid"].isdigit()  # the daemon's run worker recorded itself too
     with _instance(home) as instance:
         after = instance.get_run_by_id(killed.run_id)
         assert after.status == DagsterRunStatus.FAILURE
