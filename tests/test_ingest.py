@@ -5,6 +5,7 @@ with its reason on the receipt, and the ledger's data unchanged by a rejection."
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
 
@@ -67,7 +68,7 @@ def test_usd_import_export_is_converted_and_the_original_kept(home):
                                               ["2020", "431300-ETDZ", "1000"]]))
     assert ingest_landing(home).receipts[0].status == "accepted"
     assert ledger_rows(home, "select value_wan, original_value, original_unit from indicator_values") == \
-        [(pytest.approx(6897.6), "1000", "万美元")]
+        [(Decimal("6897.6"), "1000", "万美元")]  # exact: 1000 × 6.8976
 
 
 def test_retired_code_is_mapped_to_its_successor_with_a_warning(home):
