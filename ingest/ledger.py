@@ -223,7 +223,11 @@ class Ledger:
             self.con = duckdb.connect(str(path), config=config)
             self.con.execute(SCHEMA)
             self._migrate()
-        self.con.execute(STANDING_VALUES)
+        migrated = self.con.execute("""select count(*) from duckdb_columns() where schema_name = 'main'
+                                       and table_name = 'file_periods' and column_name = 'indicator'""").fetchone()[0]
+        # (a check against a ledger the next refresh will migrate reads it as it was: whole periods)
+        self.con.execute(STANDING_VALUES if migrated else standing_view(
+            "standing_values", "indicator_values", ("entity_type", "entity_code", "period", "indicator")))
         self._series = None  # ProjectSeries, made on the first project file
         self._parks: dict[str, str] | None = None
 
