@@ -11,12 +11,13 @@ query is documented in docs/submissions.md for analysts to run themselves.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 
 INDICATORS_AS_OF = """
-select entity_type, entity_code, period, indicator, value_wan, original_value, original_unit,
+select entity_type, entity_code, period, indicator, value_wan, value, unit, original_value, original_unit,
        submitter_code, file_name, known_from
 from (
     select h.*, row_number() over (partition by entity_type, entity_code, period, indicator
@@ -46,6 +47,14 @@ order by project_code, period
 """
 
 
+def plain(value):
+    """An exact amount as written, without the storage's trailing zeros
+    (4100.0000000000 -> 4100, 399.4897000000 -> 399.4897); anything else as is."""
+    if isinstance(value, Decimal):
+        return Decimal(format(value.normalize(), "f"))
+    return value
+
+
 class AsOfError(Exception):
     pass
 
@@ -72,7 +81,7 @@ def as_of_rows(published: Path, moment: str, *, period: str | None = None, entit
         if not projects:
             params["indicator"] = indicator
         cur = con.execute(PROJECTS_AS_OF if projects else INDICATORS_AS_OF, params)
-        return [d[0] for d in cur.description], cur.fetchall()
+        return [d[0] for d in cur.description], [tuple(map(plain, r)) for r in cur.fetchall()]
     finally:
         con.close()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Optional
 
@@ -228,10 +229,10 @@ def as_of(moment: str = typer.Argument(..., help="A date (2024-03-01, meaning it
 
     table = Table(title=f"as of {moment} ({display_zone()}): {len(rows)} figures (--csv for every column)")
     for c in shown:
-        table.add_column(c, justify="right" if c in ("value_wan", "annual_plan", "ytd_completed") else "left")
+        table.add_column(c, justify="right" if c in ("value_wan", "value", "annual_plan", "ytd_completed") else "left")
     for r in rows:
         rec = dict(zip(columns, r))
-        table.add_row(*["" if rec[c] is None else f"{rec[c]:,.2f}" if isinstance(rec[c], float) else str(rec[c])
+        table.add_row(*["" if rec[c] is None else f"{rec[c]:,.2f}" if isinstance(rec[c], (float, Decimal)) else str(rec[c])
                         for c in shown])
     Console().print(table)
 

@@ -18,7 +18,8 @@ import polars as pl
 import pyarrow as pa
 
 from ingest import reference
-from ingest.messages import Message, warning
+from ingest.messages import Message, note, warning
+from ingest.values import AMOUNT
 
 SCHEMA = """
 create sequence if not exists file_id_seq start 1;
@@ -44,31 +45,61 @@ create table if not exists messages (
     row_number integer, column_name varchar, value varchar, reason_zh varchar, reason_en varchar,
     line varchar  -- the message as the receipt prints it, Chinese first
 );
+-- what an accepted file stands for: (period) for a list (projects, registers,
+-- evaluations), (period, indicator) for an indicator report, which supersedes
+-- only the indicators it carries
 create table if not exists file_periods (
     file_id bigint not null, submitter_code varchar not null, report_kind varchar not null,
-    period varchar not null, superseded_by bigint, superseded_at timestamp
+    period varchar not null, superseded_by bigint, superseded_at timestamp,
+    indicator varchar
 );
 -- the periods each recognised file's rows name, accepted or rejected, and how
 -- many rows each (what was received, for marts.submission_status)
 create table if not exists received_periods (
     file_id bigint not null, period varchar not null, row_count integer not null
 );
+-- value_wan: the figure in its unit (万元 for money; 万人, 平方公里, 个 for quantities)
 create table if not exists indicator_values (
     file_id bigint not null, entity_type varchar not null, entity_code varchar not null,
-    entity_name varchar, period varchar not null, indicator varchar not null, value_wan double,
-    original_value varchar, original_unit varchar, row_number integer
+    entity_name varchar, period varchar not null, indicator varchar not null, value_wan decimal(38, 10),
+    original_value varchar, original_unit varchar, row_number integer,
+    unit varchar
 );
 create table if not exists park_registry (
     file_id bigint not null, park_code varchar not null, park_name varchar not null,
     region_code varchar not null, park_level varchar, area_mu double, row_number integer
 );
+-- attributes_carried: the optional attribute columns the file had (an attribute
+-- it did not carry keeps the project's earlier value; NULL: every one, files of
+-- ledgers before the column)
 create table if not exists project_progress (
     file_id bigint not null, period varchar not null, project_code varchar not null,
     project_name varchar, region_code varchar, park_code varchar, industry_chain varchar,
-    nature varchar, stage varchar, total_investment double, annual_plan double,
-    ytd_completed double, start_date date, row_number integer
+    nature varchar, stage varchar, total_investment decimal(38, 10), annual_plan decimal(38, 10),
+    ytd_completed decimal(38, 10), start_date date, row_number integer,
+    project_level varchar, programmes varchar, is_industrial boolean, attributes_carried varchar
+);
+create table if not exists park_evaluations (
+    file_id bigint not null, period varchar not null, park_code varchar not null, category varchar not null,
+    rank integer, stars integer, row_number integer
 );
 """
+
+# a ledger written before contract v2, brought up to SCHEMA (columns added at the
+# end, money made exact, a file's indicator periods spelt out per indicator)
+MIGRATIONS = """
+alter table file_periods add column if not exists indicator varchar;
+alter table indicator_values add column if not exists unit varchar;
+alter table project_progress add column if not exists project_level varchar;
+alter table project_progress add column if not exists programmes varchar;
+alter table project_progress add column if not exists is_industrial boolean;
+alter table project_progress add column if not exists attributes_carried varchar;
+"""
+MONEY_COLUMNS = {"indicator_values": ("value_wan",),
+                 "project_progress": ("total_investment", "annual_plan", "ytd_completed")}
+# optional project attributes a later report keeps unless it carries the column
+PROJECT_ATTRIBUTES = ("park_code", "industry_chain", "nature", "stage", "start_date", "project_level",
+                      "programmes", "is_industrial")
 
 # DuckDB may never fetch an extension at run time (no network here)
 NO_EXTENSIONS = {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
@@ -80,29 +111,32 @@ def duckdb_config() -> dict[str, str]:
     return {**NO_EXTENSIONS, "memory_limit": os.environ.get("PARKSTAT_DUCKDB_MEMORY", "2GB")}
 
 
-def standing_view(name: str, table: str, keys: tuple[str, ...]) -> str:
+def standing_view(name: str, table: str, keys: tuple[str, ...], by_indicator: bool = False) -> str:
     """A temp view of the rows of ``table`` that stand: files not superseded for
-    that period, the most recently accepted file winning per key (the rule the
-    dbt macro ``standing_rows`` applies to the staged copies)."""
+    that period (and indicator, for indicator reports), the most recently
+    accepted file winning per key (the rule the dbt macro ``standing_rows``
+    applies to the staged copies)."""
+    indicator = " and fp.indicator = t.indicator" if by_indicator else ""
     return f"""
 create or replace temp view {name} as
 select t.*, f.submitter_code, f.received_at
 from {table} t
 join files f on f.file_id = t.file_id
-join file_periods fp on fp.file_id = t.file_id and fp.period = t.period and fp.superseded_by is null
+join file_periods fp on fp.file_id = t.file_id and fp.period = t.period{indicator} and fp.superseded_by is null
 qualify row_number() over (partition by {", ".join("t." + k for k in keys)} order by t.file_id desc) = 1
 """
 
 
 STANDING_VALUES = standing_view("standing_values", "indicator_values",
-                                ("entity_type", "entity_code", "period", "indicator"))
+                                ("entity_type", "entity_code", "period", "indicator"), by_indicator=True)
 
 # reference tables export() writes beside the ledger's (dbt sources too)
 REFERENCE_EXPORTS = ("ref_divisions", "ref_indicators", "ref_usd_cny_rates", "ref_reporting_calendar", "ref_months",
                      "ref_run")
-EXPORTED = ("files", "messages", "file_periods", "received_periods", "indicator_values", "park_registry", "project_progress")
+EXPORTED = ("files", "messages", "file_periods", "received_periods", "indicator_values", "park_registry", "project_progress",
+            "park_evaluations")
 # ledger tables rows are only added to (by file): exported in parts, one per run
-PARTED = ("messages", "received_periods", "indicator_values", "park_registry", "project_progress")
+PARTED = ("messages", "received_periods", "indicator_values", "park_registry", "project_progress", "park_evaluations")
 COMPACT_PARTS = 64
 
 
@@ -133,21 +167,30 @@ def _column(table: pl.DataFrame, name: str, dtype=pl.String) -> pl.Expr:
     return (pl.col(name) if name in table.columns else pl.lit(None)).cast(dtype).alias(name)
 
 
+def carried_indicators(table: pl.DataFrame) -> list[str]:
+    """The indicators an indicator report carries: the columns it has, stated or
+    not (a later file with a GDP column replaces every earlier GDP figure of its
+    submitter and period, and only those)."""
+    return [ind for ind in reference.INDICATORS if ind in table.columns]
+
+
 def indicator_rows(file_id: int, kind: str, table: pl.DataFrame) -> pl.DataFrame:
     """An indicator file's accepted table in the ledger's long form (one row per
     stated figure, in file order), with the columns of ``indicator_values``."""
     etype = "park" if kind == "park_indicators" else "region"
     key = "park_code" if etype == "park" else "region_code"
     name = "park_name" if etype == "park" else "region_name"
+    units = reference.indicator_units()
     parts = [table.select(pl.lit(file_id, dtype=pl.Int64).alias("file_id"), pl.lit(etype).alias("entity_type"),
                           _column(table, key).alias("entity_code"), _column(table, name).alias("entity_name"),
                           _column(table, "period"), pl.lit(ind).alias("indicator"),
-                          _column(table, ind, pl.Float64).alias("value_wan"),
+                          _column(table, ind, AMOUNT).alias("value_wan"),
                           _column(table, ind + "__text").alias("original_value"),
                           _column(table, ind + "__unit").alias("original_unit"),
-                          _column(table, "row_number", pl.Int32), pl.lit(i).alias("_order"))
+                          _column(table, "row_number", pl.Int32), pl.lit(units[ind]).alias("unit"),
+                          pl.lit(i).alias("_order"))
              .filter(pl.col("value_wan").is_not_null())
-             for i, ind in enumerate(reference.INDICATORS) if ind in table.columns]
+             for i, ind in enumerate(carried_indicators(table))]
     if not parts:
         return pl.DataFrame()
     return pl.concat(parts).sort("row_number", "_order").drop("_order")
@@ -179,9 +222,45 @@ class Ledger:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.con = duckdb.connect(str(path), config=config)
             self.con.execute(SCHEMA)
-        self.con.execute(STANDING_VALUES)
+            self._migrate()
+        migrated = self.con.execute("""select count(*) from duckdb_columns() where schema_name = 'main'
+                                       and table_name = 'file_periods' and column_name = 'indicator'""").fetchone()[0]
+        # (a check against a ledger the next refresh will migrate reads it as it was: whole periods)
+        self.con.execute(STANDING_VALUES if migrated else standing_view(
+            "standing_values", "indicator_values", ("entity_type", "entity_code", "period", "indicator")))
         self._series = None  # ProjectSeries, made on the first project file
         self._parks: dict[str, str] | None = None
+
+    def _migrate(self) -> None:
+        """Bring a ledger of an earlier version up to SCHEMA, in one transaction:
+        new columns; money as exact decimals (a double read back to the
+        hundredth of a yuan it was written with); an indicator file's periods
+        per indicator it carries (before v2 a later file superseded the whole
+        period, so each of its indicators inherits the period's state)."""
+        con = self.con
+        types = dict(((t, c), d) for t, c, d in con.execute(
+            "select table_name, column_name, data_type from duckdb_columns() where schema_name = 'main'").fetchall())
+        todo = [(t, c) for t, cols in MONEY_COLUMNS.items() for c in cols if types.get((t, c)) == "DOUBLE"]
+        if "indicator" in {c for t, c in types if t == "file_periods"} and not todo:
+            return
+        con.execute("begin transaction")
+        try:
+            con.execute(MIGRATIONS)
+            for t, c in todo:
+                con.execute(f"alter table {t} alter column {c} type decimal(38, 10) using round({c}, 6)")
+            con.execute("""
+                insert into file_periods
+                select distinct fp.file_id, fp.submitter_code, fp.report_kind, fp.period, fp.superseded_by,
+                       fp.superseded_at, iv.indicator
+                from file_periods fp join indicator_values iv on iv.file_id = fp.file_id and iv.period = fp.period
+                where fp.indicator is null and fp.report_kind in ('park_indicators', 'region_indicators')""")
+            con.execute("""delete from file_periods where indicator is null
+                           and report_kind in ('park_indicators', 'region_indicators')""")
+            con.execute("""update indicator_values set unit = '万元' where unit is null""")
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
 
     def close(self) -> None:
         if not self.read_only:
@@ -225,14 +304,18 @@ class Ledger:
                kind: str | None, status: str, duplicate_of: int | None, table: pl.DataFrame | None,
                messages: list[Message], period_rows: dict[str, int], encoding: str | None, sheet: str | None,
                archive_path: str) -> int:
-        """Write one file's outcome in one transaction; returns its file_id."""
+        """Write one file's outcome in one transaction; returns its file_id. An
+        accepted file's notes of what it supersedes are appended to ``messages``
+        (they are the receipt's too)."""
         con = self.con
         con.execute("begin transaction")
         try:
             file_id = con.execute("select nextval('file_id_seq')").fetchone()[0]
-            errors = sum(m.severity == "error" for m in messages)
-            warns = len(messages) - errors
             accepted = status.startswith("accepted")
+            if accepted and table is not None:
+                messages.extend(self._supersession_notes(submitter, kind, period_rows, table))
+            errors = sum(m.severity == "error" for m in messages)
+            warns = sum(m.severity == "warning" for m in messages)
             con.execute("insert into files values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                         [file_id, sha, submitter, file_name, size, received_at, kind, status, duplicate_of,
                          table.height if accepted and table is not None else 0, errors, warns, encoding, sheet, archive_path])
@@ -242,14 +325,18 @@ class Ledger:
                                  for i, m in enumerate(messages, 1)])
             if accepted and table is not None:
                 self._insert_rows(file_id, kind, table)
+            parts = carried_indicators(table) if accepted and kind in reference.INDICATOR_KINDS else [None]
             for p, n in sorted(period_rows.items()):
                 con.execute("insert into received_periods values (?,?,?)", [file_id, p, n])
-                if accepted:
+                if not accepted:
+                    continue
+                for ind in parts:  # an indicator report: only the indicators it carries
                     con.execute("""update file_periods set superseded_by = ?, superseded_at = ?
                                    where submitter_code = ? and report_kind = ? and period = ?
-                                     and superseded_by is null""", [file_id, received_at, submitter, kind, p])
-                    con.execute("insert into file_periods values (?,?,?,?,null,null)",
-                                [file_id, submitter, kind, p])
+                                     and indicator is not distinct from ? and superseded_by is null""",
+                                [file_id, received_at, submitter, kind, p, ind])
+                    con.execute("""insert into file_periods (file_id, submitter_code, report_kind, period, indicator)
+                                   values (?,?,?,?,?)""", [file_id, submitter, kind, p, ind])
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
@@ -259,6 +346,35 @@ class Ledger:
         if accepted and kind == "park_registry":
             self._parks = None
         return file_id
+
+    def _supersession_notes(self, submitter: str, kind: str, period_rows: dict[str, int],
+                            table: pl.DataFrame) -> list[Message]:
+        """What an accepted file is about to supersede: per earlier file and
+        period, which of its indicators (an indicator report) or the whole of it."""
+        if not period_rows:
+            return []
+        inds = carried_indicators(table) if kind in reference.INDICATOR_KINDS else None
+        rows = self.con.execute("""
+            select fp.file_id, f.file_name, fp.period, string_agg(fp.indicator, ',' order by fp.indicator)
+            from file_periods fp join files f on f.file_id = fp.file_id
+            join (select unnest(?::varchar[]) as period) p on p.period = fp.period
+            where fp.submitter_code = ? and fp.report_kind = ? and fp.superseded_by is null
+              and (? or list_contains(?::varchar[], fp.indicator))
+            group by all order by fp.period, fp.file_id""",
+            [sorted(period_rows), submitter, kind, inds is None, inds or []]).fetchall()
+        names = reference.indicator_names()
+        out = []
+        for fid, fname, period, carried in rows:
+            if inds is None:
+                out.append(note("supersedes", f"取代此前文件 {fid}（{fname}）{period} 的全部数据",
+                                f"replaces all of file {fid} ({fname}) for {period}"))
+                continue
+            which = carried.split(",")
+            zh = "、".join(names[i] for i in reference.INDICATORS if i in which)
+            en = ", ".join(i for i in reference.INDICATORS if i in which)
+            out.append(note("supersedes", f"取代此前文件 {fid}（{fname}）{period} 的指标：{zh}；其他指标仍以原文件为准",
+                            f"replaces file {fid} ({fname}) for {period} in: {en}; its other indicators stand"))
+        return out
 
     def _insert_rows(self, file_id: int, kind: str, table: pl.DataFrame) -> None:
         def c(name: str, dtype=pl.String) -> pl.Expr:
@@ -272,18 +388,25 @@ class Ledger:
                                                        c("park_level"), c("area_mu", pl.Float64),
                                                        c("row_number", pl.Int32)))
         elif kind == "project_progress":
-            money = {"total_investment", "annual_plan", "ytd_completed"}
+            money = set(MONEY_COLUMNS["project_progress"])
             cols = ["period", "project_code", "project_name", "region_code", "park_code", "industry_chain",
-                    "nature", "stage", "total_investment", "annual_plan", "ytd_completed"]
+                    "nature", "stage", "total_investment", "annual_plan", "ytd_completed", "project_level",
+                    "programmes"]
+            carried = ",".join(a for a in PROJECT_ATTRIBUTES if a in table.columns)
             self._append("project_progress", table.select(
-                fid, *[c(n, pl.Float64 if n in money else pl.String) for n in cols], c("start_date", pl.Date),
-                c("row_number", pl.Int32)))
+                fid, *[c(n, AMOUNT if n in money else pl.String) for n in cols], c("start_date", pl.Date),
+                c("is_industrial", pl.Boolean), c("row_number", pl.Int32),
+                pl.lit(carried).alias("attributes_carried")))
+        elif kind == "park_evaluations":
+            self._append("park_evaluations", table.select(fid, c("period"), c("park_code"), c("category"),
+                                                          c("rank", pl.Int32), c("stars", pl.Int32),
+                                                          c("row_number", pl.Int32)))
 
     def _append(self, table: str, frame: pl.DataFrame) -> None:
         if frame.height == 0:
             return
         self.con.register("incoming_rows", frame.to_arrow())
-        self.con.execute(f"insert into {table} select * from incoming_rows")
+        self.con.execute(f"insert into {table} by name select * from incoming_rows")
         self.con.unregister("incoming_rows")
 
     # -- checks against what the warehouse holds ------------------------------
@@ -318,8 +441,9 @@ class Ledger:
                 select entity_code, period, indicator, value, prev_period, prev_value, row_number from (
                   select *, lag(period) over w as prev_period, lag(value) over w as prev_value from series
                   window w as (partition by entity_code, indicator, left(period, 4) order by period))
-                where incoming and prev_value is not null and value < prev_value order by row_number, indicator
-            """).fetchall():
+                where incoming and prev_value is not null and value < prev_value
+                  and list_contains(?::varchar[], indicator) order by row_number, indicator
+            """, [[i for i, u in reference.indicator_units().items() if u == reference.MONEY_UNIT]]).fetchall():
                 out.append(warning("cumulative_fell", f"累计数低于上期（{prev_period}：{prev:,.2f}万元）",
                                    f"cumulative figure below the previous period's ({prev_period}: {prev:,.2f} 万元)",
                                    row=rownum, column=headers.get(ind, ind), value=f"{value:,.2f}"))

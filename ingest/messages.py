@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 
 @dataclass
 class Message:
-    severity: str  # error | warning
+    severity: str  # error | warning | note (what the file did, e.g. which earlier figures it replaced)
     code: str  # machine-readable reason, e.g. not_a_number
     zh: str
     en: str
@@ -23,7 +23,7 @@ class Message:
         where_zh = (f"第{self.row}行" if self.row else "文件") + (f"［{self.column}］" if self.column else "")
         where_en = (f"row {self.row}" if self.row else "file") + (f" [{self.column}]" if self.column else "")
         val = f" “{self.value}”" if self.value else ""
-        tag = "错误" if self.severity == "error" else "警告"
+        tag = {"error": "错误", "warning": "警告"}.get(self.severity, "说明")
         return f"{tag} {where_zh}{val}：{self.zh} / {self.severity} {where_en}: {self.en}"
 
 
@@ -33,3 +33,7 @@ def error(code: str, zh: str, en: str, **kw) -> Message:
 
 def warning(code: str, zh: str, en: str, **kw) -> Message:
     return Message("warning", code, zh, en, **kw)
+
+
+def note(code: str, zh: str, en: str, **kw) -> Message:
+    return Message("note", code, zh, en, **kw)

@@ -11,6 +11,7 @@ import csv
 import os
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
@@ -27,7 +28,7 @@ class Field:
     kind: str
     name: str
     zh: str
-    type: str  # period, code, region, park, text, money, number, date
+    type: str  # period, code, region, park, text, money, number, quantity, date, level, tags, bool, category, integer
     required: str  # yes / no / indicator
     key: bool
 
@@ -53,12 +54,38 @@ def kinds() -> dict[str, list[Field]]:
     return out
 
 
-INDICATORS: tuple[str, ...] = tuple(f.name for f in kinds()["park_indicators"] if f.required == "indicator")
+INDICATOR_KINDS = ("park_indicators", "region_indicators")
+# every indicator of either indicator kind, in the order the kinds list them (an
+# indicator defined for regions only is one too)
+INDICATORS: tuple[str, ...] = tuple(dict.fromkeys(
+    f.name for k in INDICATOR_KINDS for f in kinds()[k] if f.required == "indicator"))
 
 
 @cache
 def indicator_names() -> dict[str, str]:
-    return {f.name: f.zh for f in kinds()["park_indicators"] if f.required == "indicator"}
+    return {f.name: f.zh for k in INDICATOR_KINDS for f in kinds()[k] if f.required == "indicator"}
+
+
+@cache
+def indicator_units() -> dict[str, str]:
+    """indicator -> the unit its figures are stored in (万元 for money; 万人,
+    平方公里, 个 for the quantities), from indicators.csv."""
+    return {r["indicator"]: r["unit"] for r in read_csv("indicators.csv")}
+
+
+MONEY_UNIT = "万元"
+
+
+@cache
+def value_words() -> dict[str, dict[str, str]]:
+    """field -> {normalised word -> stored value}: the words an enumerated column
+    (project_level, is_industrial, category) accepts (value_words.csv)."""
+    from ingest.text import normalise_word
+
+    out: dict[str, dict[str, str]] = {}
+    for r in read_csv("value_words.csv"):
+        out.setdefault(r["field"], {})[normalise_word(r["word"])] = r["value"]
+    return out
 
 
 @cache
@@ -82,6 +109,18 @@ def synonyms() -> dict[str, list[tuple[str, frozenset[str]]]]:
 @cache
 def units() -> dict[str, tuple[str, float]]:
     return {r["unit"]: (r["currency"], float(r["factor_to_wan"])) for r in read_csv("units.csv")}
+
+
+@cache
+def unit_factors() -> dict[str, tuple[str, Decimal]]:
+    """unit word -> (class, exact factor to the stored unit): the same table as
+    ``units`` with the factor as written (10000, 0.0001), for exact money."""
+    return {r["unit"]: (r["currency"], Decimal(r["factor_to_wan"])) for r in read_csv("units.csv")}
+
+
+@cache
+def exact_usd_rates() -> dict[int, Decimal]:
+    return {int(r["year"]): Decimal(r["cny_per_usd"]) for r in read_csv("usd_cny_rates.csv")}
 
 
 @cache

@@ -10,6 +10,21 @@ It reproduces the seed documents' figures:
   of the city's 3840.3亿, six counties above 300亿 and two above 400亿;
 - key projects: 祁阳 2022年1-4月 53.93亿 completed = 33.7 % of a 160亿 annual plan;
   娄底 2021年1-6月 ("双引擎" projects) 69.73亿 = 96.9 % of plan.
+
+Seed 002 (a 观摩督导 speech) names no city: its figures (衡阳's above) are placed in
+a sample city, not that city's own.
+
+Beyond the seeds, contract v2's figures have something to show: every city
+reports its region's structure (sectors, fiscal revenue, population, land,
+enterprises) in a second table for the same years, and its key projects month
+by month in 2022 and 2023 (levels, programmes, industrial or not, start dates,
+stages); the province sends its park evaluations (十强, 十快, 十先进, 星级) for
+2021–2023. A few submissions are deliberately late or partial, as in life:
+张家界 has not sent its projects for 2023年1-11月 and 1-12月; 永州's own
+2022年1-5月 report is missing (祁阳 sent its part); 衡阳's 2023年1-9月 report
+leaves out two projects; 怀化 sent 2023 figures for six of its ten parks;
+湘西's 2023 region table leaves out 永顺县; two parks (one in 长沙, one in 岳阳)
+reported for the first time in 2022 (同口径 growth leaves them out).
 """
 
 from __future__ import annotations
@@ -42,6 +57,10 @@ PARK_SHARE = {"gdp": 33.0, "industrial_value_added": 68.0, "hightech_value_added
 CITY_GDP_2020 = {"430100": 12143, "430200": 3106, "430300": 2344, "430400": 3509, "430500": 2251,
                  "430600": 4002, "430700": 3749, "430800": 556, "430900": 1793, "431000": 2503,
                  "431100": 2261, "431200": 1674, "431300": 1651, "433100": 725}
+STRUCTURE = ["general_budget_revenue", "primary_value_added", "secondary_value_added", "tertiary_value_added",
+             "industrial_investment", "resident_population", "land_area", "industrial_enterprises"]
+STRUCTURE_MONEY = set(STRUCTURE[:5])
+PROVINCE_LAND = 211_800  # 平方公里
 PARK_KINDS = [("经济技术开发区", "国家级", "ETDZ"), ("高新技术产业开发区", "国家级", "HTZ"),
               ("经济开发区", "省级", "EDZ"), ("工业集中区", "省级", "IZ"), ("产业开发区", "省级", "IDZ")]
 HENGYANG = "430400"
@@ -164,6 +183,7 @@ def build(seed: int = SEED):
                 for county, v in pinned.items():
                     region_vals[(county, year, ind)] = v
     projects = build_projects(rng, parks, counties)
+    region_vals.update(build_structure(rng, cities, counties, region_vals))
     return cities, counties, parks, region_vals, park_vals, projects
 
 
@@ -186,48 +206,152 @@ def _fit_parks(parts: list[int], hosts: list[str], pinned: dict[str, int]) -> li
     return parts
 
 
+LEVEL_WORDS = {"province": "省重点", "city": "市重点", "county": "县重点"}
+PROGRAMMES = ["双引擎", "三高四新", "产业链链长制"]
+# deliberately late or partial submissions (module docstring)
+LATE_PROJECT_MONTHS = {"430800": {(2023, 11), (2023, 12)}}  # 张家界
+DROPPED_PROJECTS = {("430400", 2023, 9): 2}  # 衡阳 leaves two projects out of 2023年1-9月
+YONGZHOU_MISSING = (2022, 5)  # 永州's own 2022年1-5月 report
+PARTIAL_PARKS = ("431200", 2023, 6)  # 怀化 2023: six of ten parks
+LEFT_OUT_COUNTY = ("433100", 2023, "433127")  # 湘西 2023 without 永顺县
+NEW_PARK_CITIES = ("430100", "430600")  # the last park of each first reports in 2022
+NEW_PARK_FIRST_YEAR = 2022
+
+
 def build_projects(rng: random.Random, parks: list[Park], counties: dict[str, list[str]]) -> list[dict]:
-    """Monthly cumulative progress reports of key projects: 永州's counties in
-    2022 (January–April) and 娄底's in 2021 (January–June), the seeds' totals pinned."""
+    """Monthly cumulative progress reports of key projects: 娄底's in 2021
+    (January–June, the 双引擎 list), and every city's in 2022 and 2023 (January
+    to December; 永州's with the seeds' 祁阳 figures pinned at 1-4月). A project
+    not finished in 2022 mostly goes on in 2023 with a new annual plan."""
     rows: list[dict] = []
-    for city, year, last in ((YONGZHOU, 2022, 4), (LOUDI, 2021, 6)):
-        projects = []
+    carried: dict[str, list[dict]] = {}
+    for city, year, last in [(LOUDI, 2021, 6)] + [(c, y, 12) for y in (2022, 2023) for c in sorted(counties)]:
+        projects = [dict(p, annual_plan=None) for p in carried.get(city, []) if not p["finishes"]
+                    and rng.random() < 0.7] if year == 2023 else []
+        for p in projects:
+            p.update(starts=0, finishes=rng.random() < 0.25, start_year=p["start_year"],
+                     plan_weight=p["total_investment"] * rng.uniform(0.15, 0.45), pace=rng.uniform(0.85, 1.2))
         for county in counties[city]:
             hosted = [p for p in parks if p.region_code == county]
-            for i in range(rng.randrange(4, 9)):
+            many = (city, year) in ((YONGZHOU, 2022), (LOUDI, 2021))
+            for _ in range(rng.randrange(4, 9) if many else rng.randrange(2, 4)):
+                i = sum(1 for p in projects if p["region_code"] == county) + 1
                 chain = rng.choice(CHAINS)
                 total = rng.randrange(20_000, 400_000)
+                starts = rng.choice([0, 0, 0, 3, 4]) if last == 6 else rng.choice([0, 0, 3, 4, 5, 7, 9])
                 projects.append({
-                    "project_code": f"XM{county}{i + 1:03d}", "region_code": county,
-                    "project_name": f"{reference.divisions()[county].name}{chain}项目{i + 1}",
+                    "project_code": f"XM{county}{year % 100:02d}{i:02d}", "region_code": county,
+                    "project_name": f"{reference.divisions()[county].name}{chain}项目{year % 100}-{i}",
                     "park_code": hosted[i % len(hosted)].code if hosted and i % 3 else None,
                     "industry_chain": chain, "nature": rng.choice(NATURES), "total_investment": total,
-                    "plan_weight": total * rng.uniform(0.2, 0.6), "pace": rng.uniform(0.6, 1.4),
-                    "starts": rng.choice([0, 0, 0, 3, 4]), "finishes": rng.random() < 0.15})
-        # annual plans and the cumulative figure of the last month, pinned where the seeds give them
-        for scope in {r for r, y, m in PROJECT_TARGETS if y == year and m == last}:
+                    "plan_weight": total * rng.uniform(0.2, 0.6), "pace": rng.uniform(0.85, 1.2),
+                    "starts": starts, "start_year": year if starts else year - 1,
+                    "start_day": rng.randrange(1, 28), "start_month": starts or rng.randrange(3, 12),
+                    "finishes": rng.random() < 0.15,
+                    "level": rng.choices(list(LEVEL_WORDS), [2, 4, 4])[0],
+                    "programmes": ["双引擎"] if city == LOUDI and year == 2021 else
+                    rng.choice([[], [], ["双引擎"], ["三高四新"], ["双引擎", "三高四新"], ["产业链链长制"]]),
+                    "industrial": rng.random() < 0.85})
+        carried[city] = projects
+        pin_month = next((m for r, y, m in PROJECT_TARGETS if y == year and reference.ancestors(r)[1:2] == [city]
+                          or (r == city and y == year)), None)
+        # annual plans, and the cumulative figure of the pinned month, where the seeds give them
+        for scope in {r for r, y, m in PROJECT_TARGETS if y == year and m == pin_month}:
             members = [p for p in projects if p["region_code"] == scope or
                        reference.divisions()[p["region_code"]].parent_code == scope]
-            plan, done = PROJECT_TARGETS[(scope, year, last)]
+            if not members:
+                continue
+            plan, done = PROJECT_TARGETS[(scope, year, pin_month)]
             for p, v in zip(members, _split(plan, [p["plan_weight"] for p in members])):
                 p["annual_plan"] = v
             for p, v in zip(members, _split(done, [p["annual_plan"] * p["pace"] for p in members])):
-                p["done"] = v
+                p["done_at"] = (pin_month, v)
         for p in projects:
-            p.setdefault("annual_plan", round(p["plan_weight"]))
-            p.setdefault("done", round(p["annual_plan"] * p["pace"] * last / 12 * 1.1))
+            if p.get("annual_plan") is None:
+                p["annual_plan"] = round(p["plan_weight"])
+            k, done_k = p.pop("done_at", (None, None))
+            full = round(p["annual_plan"] * p["pace"] * last / 12 * (1.1 if last < 12 else 1.0))
+            if k is None:
+                k, done_k = last, full
+            full = max(full, done_k)
+            finish = last if p["finishes"] else None
             for month in range(2, last + 1):  # January is reported with February (1-2月)
                 if p["starts"] and month < p["starts"]:
                     continue
                 stage = ("新开工" if p["starts"] and month == p["starts"] else
-                         "竣工" if p["finishes"] and month == last else "续建")
-                rows.append({"period": f"{year}-{month:02d}", "month": month, "last": last,
-                             "project_code": p["project_code"], "project_name": p["project_name"],
+                         "竣工" if finish and month == finish - 1 else
+                         "投产" if finish and month == finish else "续建")
+                done = (done_k if month == k else round(done_k * (month / k) ** 1.15) if month < k else
+                        done_k + round((full - done_k) * (month - k) / (last - k)))
+                rows.append({"period": f"{year}-{month:02d}", "year": year, "month": month, "last": last,
+                             "city": city, "project_code": p["project_code"], "project_name": p["project_name"],
                              "region_code": p["region_code"], "park_code": p["park_code"],
                              "industry_chain": p["industry_chain"], "nature": p["nature"], "stage": stage,
                              "total_investment": p["total_investment"], "annual_plan": p["annual_plan"],
-                             "ytd_completed": p["done"] if month == last else
-                             round(p["done"] * (month / last) ** 1.15)})
+                             "ytd_completed": done, "project_level": p["level"],
+                             "programmes": p["programmes"], "is_industrial": p["industrial"],
+                             "start_date": f"{p['start_year']}-{p['start_month']:02d}-{p['start_day']:02d}"})
+    return rows
+
+
+def build_structure(rng: random.Random, cities: dict[str, str], counties: dict[str, list[str]],
+                    region_vals: dict) -> dict[tuple[str, int, str], float]:
+    """Each county's economic structure, fiscal revenue, industrial investment,
+    population, land and enterprises, consistent with its GDP, fixed-asset
+    investment and industry; a city's the sum of its counties' (its revenue a
+    little more: the city's own), the province's the sum of its cities'."""
+    out: dict[tuple[str, int, str], float] = {}
+    share = {c: (rng.uniform(0.06, 0.2), rng.uniform(0.34, 0.47), rng.uniform(0.04, 0.08), rng.uniform(0.4, 0.6),
+                 rng.uniform(0.6, 1.5), rng.uniform(0.5, 2.0), rng.uniform(0.8, 1.3))
+             for cs in counties.values() for c in cs}
+    land = {}
+    for city in cities:
+        city_land = round(PROVINCE_LAND * CITY_GDP_2020[city] ** 0.25 / sum(v ** 0.25 for v in CITY_GDP_2020.values()))
+        for c, v in zip(counties[city], _split(city_land, [share[c][5] for c in counties[city]])):
+            land[c] = v
+    for year in YEARS:
+        for city in cities:
+            for c in counties[city]:
+                gdp = region_vals[(c, year, "gdp")]
+                p1, p2, rev, inv, pop, _, ent = share[c]
+                p1 -= 0.004 * (year - 2019)  # the primary sector's share shrinks, year by year
+                primary, secondary = round(gdp * p1), round(gdp * (p2 + 0.002 * (year - 2019)))
+                vals = {"primary_value_added": primary, "secondary_value_added": secondary,
+                        "tertiary_value_added": gdp - primary - secondary,
+                        "general_budget_revenue": round(gdp * rev),
+                        "industrial_investment": round(region_vals[(c, year, "fixed_asset_investment")] * inv),
+                        "resident_population": round((gdp / 10_000) ** 0.6 * pop * 160 * (1 - 0.003 * (year - 2019))),
+                        "land_area": land[c],
+                        "industrial_enterprises": max(3, round(region_vals[(c, year, "industrial_value_added")]
+                                                               / 6_000 * ent))}
+                for k, v in vals.items():
+                    out[(c, year, k)] = v
+            for k in STRUCTURE:
+                out[(city, year, k)] = sum(out[(c, year, k)] for c in counties[city])
+            out[(city, year, "general_budget_revenue")] = round(out[(city, year, "general_budget_revenue")] * 1.2)
+        for k in STRUCTURE:
+            out[(PROVINCE, year, k)] = sum(out[(c, year, k)] for c in cities)
+    # population in hundredths of 万人 (a county of 100万 is 10000)
+    for key in [k for k in out if k[2] == "resident_population"]:
+        out[key] = out[key] / 100
+    return out
+
+
+def build_evaluations(rng: random.Random, parks: list[Park], park_vals: dict) -> list[list]:
+    """The province's evaluations, 2021–2023: 十强 by 规模工业营业收入, 十快 by its
+    growth, 十先进 by 税收 per 亩, 星级 (1–5) for about a third of the parks."""
+    rows = []
+    for year in (2021, 2022, 2023):
+        rev = {p.code: park_vals[(p.code, year, "industrial_revenue")] for p in parks}
+        growth = {p.code: rev[p.code] / park_vals[(p.code, year - 1, "industrial_revenue")] for p in parks}
+        per_mu = {p.code: park_vals[(p.code, year, "tax")] / p.area_mu for p in parks}
+        for category, score in (("十强", rev), ("十快", growth), ("十先进", per_mu)):
+            for rank, code in enumerate(sorted(score, key=lambda c: -score[c])[:10], 1):
+                rows.append([f"{year}年", code, next(p.name for p in parks if p.code == code), category, rank, None])
+        rated = sorted(rng.sample([p.code for p in parks], len(parks) // 3))
+        for code in rated:
+            stars = min(5, 1 + sum(per_mu[code] > per_mu[c] for c in rated) * 5 // len(rated))
+            rows.append([f"{year}年", code, next(p.name for p in parks if p.code == code), "星级", None, stars])
     return rows
 
 
@@ -251,13 +375,20 @@ def _fmt(v: float, unit: str) -> str:
     return f"{x:.4f}" if unit == "亿元" else (f"{x:.0f}" if unit == "元" else f"{x:g}")
 
 
+def _qty(x: float) -> str:
+    return f"{x:.2f}".rstrip("0").rstrip(".")
+
+
 def write_table(path: Path, shape: str, kind: str, title: str, fields: list[str], rows: list[list],
-                money_fields: set[str]) -> None:
+                money_fields: set[str], quantities: dict[str, tuple[str, float]] | None = None) -> None:
     """Write one table in a shape: 'en_utf8' (English headers, UTF-8, 万元),
     'gbk_title_yi' (GBK, title row and 单位：亿元), 'xlsx_trad' (XLSX, Traditional
     headers with units in the header cells, 万元), 'gb18030_yuan' (GB18030, units
     (元) in header cells, thousands separators)."""
     zh = {f.name: f.zh for f in reference.kinds()[kind]}
+    qty = quantities or {}  # field -> (unit written in its header, factor from the stored unit)
+    rows = [[_qty(v * qty[f][1]) if f in qty and v is not None else v for f, v in zip(fields, r)] for r in rows]
+    zh = {f: z + (f"（{qty[f][0]}）" if f in qty else "") for f, z in zh.items()}
     path.parent.mkdir(parents=True, exist_ok=True)
     if shape == "en_utf8":
         body = [fields] + [[_fmt(v, "万元") if f in money_fields and v is not None else v
@@ -298,6 +429,7 @@ def write_sample(landing: Path, seed: int = SEED) -> list[Path]:
     """Write the sample submissions under ``landing/<submitter>/``; returns the files written."""
     cities, counties, parks, region_vals, park_vals, projects = build(seed)
     inds = list(RATIO_OF_GDP)
+    newcomers = {[p for p in parks if p.city_code == c][-1].code for c in NEW_PARK_CITIES}
     for i, city in enumerate(sorted(cities)):
         shape = "gbk_title_yi" if city == LOUDI else SHAPES[i % len(SHAPES)]
         name = cities[city]
@@ -305,99 +437,147 @@ def write_sample(landing: Path, seed: int = SEED) -> list[Path]:
         write_table(landing / city / f"{name}园区名录", shape, "park_registry", f"{name}产业园区名录",
                     ["park_code", "park_name", "region_code", "park_level", "area_mu"],
                     [[p.code, p.name, p.region_code, p.level, p.area_mu] for p in cparks], set())
+
+        def reported_parks(year: int) -> list[Park]:
+            mine = [p for p in cparks if p.code not in newcomers or year >= NEW_PARK_FIRST_YEAR]
+            return mine[:PARTIAL_PARKS[2]] if (city, year) == PARTIAL_PARKS[:2] else mine
         write_table(landing / city / f"{name}园区主要指标2019-2023", shape, "park_indicators",
                     f"2019-2023年{name}园区主要经济指标", ["period", "park_code", "park_name", *inds],
                     [[f"{y}年", p.code, p.name, *[park_vals[(p.code, y, k)] for k in inds]]
-                     for y in YEARS for p in cparks], set(inds))
+                     for y in YEARS for p in reported_parks(y)], set(inds))
+
+        def regions(year: int) -> list[str]:
+            return [c for c in [city, *counties[city]] if (city, year, c) != LEFT_OUT_COUNTY]
         write_table(landing / city / f"{name}地区主要指标2019-2023", shape, "region_indicators",
                     f"2019-2023年{name}地区主要经济指标", ["period", "region_code", "region_name", *inds],
                     [[f"{y}年", reported_code(c, y), reference.divisions()[reported_code(c, y)].name,
                       *[region_vals[(c, y, k)] for k in inds]]
-                     for y in YEARS for c in [city, *counties[city]]], set(inds))
+                     for y in YEARS for c in regions(y)], set(inds))
+        # a second table for the same years, from another office: it stands beside the first
+        units = ({"resident_population": ("人", 10_000), "land_area": ("公顷", 100),
+                  "industrial_enterprises": ("家", 1)} if city == "430200" else
+                 {"resident_population": ("万人", 1), "land_area": ("平方公里", 1), "industrial_enterprises": ("个", 1)})
+        write_table(landing / city / f"{name}地区经济结构与人口面积2019-2023",
+                    "xlsx_trad" if city == "430200" else SHAPES[(i + 1) % len(SHAPES)], "region_indicators",
+                    f"2019-2023年{name}经济结构、人口与面积", ["period", "region_code", "region_name", *STRUCTURE],
+                    [[f"{y}年", reported_code(c, y), reference.divisions()[reported_code(c, y)].name,
+                      *[region_vals[(c, y, k)] for k in STRUCTURE]] for y in YEARS for c in regions(y)],
+                    STRUCTURE_MONEY, units)
     write_table(landing / PROVINCE / "湖南省地区主要指标2019-2023", "en_utf8", "region_indicators",
                 "2019-2023年湖南省主要经济指标", ["period", "region_code", "region_name", *inds],
                 [[f"{y}-12", PROVINCE, "湖南省", *[region_vals[(PROVINCE, y, k)] for k in inds]] for y in YEARS],
                 set(inds))
+    write_table(landing / PROVINCE / "湖南省经济结构与人口面积2019-2023", "en_utf8", "region_indicators",
+                "2019-2023年湖南省经济结构、人口与面积", ["period", "region_code", "region_name", *STRUCTURE],
+                [[f"{y}-12", PROVINCE, "湖南省", *[region_vals[(PROVINCE, y, k)] for k in STRUCTURE]]
+                 for y in YEARS], STRUCTURE_MONEY)
+    write_table(landing / PROVINCE / "湖南省产业园区综合评价结果2021-2023", "gbk_title_yi", "park_evaluations",
+                "湖南省省级及以上产业园区综合评价结果（2021-2023年）",
+                ["period", "park_code", "park_name", "category", "rank", "stars"],
+                build_evaluations(random.Random(seed + 1), parks, park_vals), set())
     write_projects(landing, projects)
     return sorted(p for p in landing.rglob("*") if p.is_file())
 
 
 PROJECT_FIELDS = ["period", "project_code", "project_name", "region_code", "park_code", "industry_chain", "nature",
-                  "stage", "total_investment", "annual_plan", "ytd_completed"]
+                  "stage", "total_investment", "annual_plan", "ytd_completed", "project_level", "programmes",
+                  "is_industrial", "start_date"]
 PROJECT_MONEY = {"total_investment", "annual_plan", "ytd_completed"}
+SLIM = ("project_level", "programmes", "is_industrial")  # 祁阳's workbook leaves these out from 1-6月 on
 
 
-def _project_row(r: dict, period_text: str) -> list:
-    return [period_text, *[r[f] for f in PROJECT_FIELDS[1:]]]
+def _project_row(r: dict, period_text: str, fields: list[str] = PROJECT_FIELDS, english: bool = False) -> list:
+    shown = {"project_level": r["project_level"] if english else LEVEL_WORDS[r["project_level"]],
+             "programmes": "；".join(r["programmes"]),
+             "is_industrial": ("Y" if r["is_industrial"] else "N") if english else ("是" if r["is_industrial"] else "否")}
+    return [period_text, *[shown.get(f, r[f]) for f in fields[1:]]]
 
 
 def write_projects(landing: Path, rows: list[dict]) -> None:
-    """祁阳 sends each month's report as the seeds' workbook (title, 单位 line, 投资情况
-    merged over plan and completion); 永州 sends its other counties' months in one
-    GBK file; 娄底 sends a GBK file each month."""
+    """祁阳 sends each month of 2022 as the seeds' workbook (title, 单位 line, 投资情况
+    merged over plan and completion; from 1-6月 on without the level, programme
+    and industrial columns: the projects keep theirs); 永州 sends its other
+    counties' months of 2022 in two GBK files (1-5月 is missing); 娄底 sends a GBK
+    file each month of 2021; every city sends each year's months of 2022 and 2023
+    in one file (张家界 without 2023年1-11月 and 1-12月; 衡阳's 1-9月 without two
+    projects)."""
     from openpyxl import Workbook
 
-    for month in sorted({r["month"] for r in rows if r["region_code"] == QIYANG}):
-        mine = [r for r in rows if r["region_code"] == QIYANG and r["month"] == month]
+    qiyang = [r for r in rows if r["region_code"] == QIYANG and r["year"] == 2022]
+    for month in sorted({r["month"] for r in qiyang}):
+        mine = [r for r in qiyang if r["month"] == month]
+        fields = [f for f in PROJECT_FIELDS if month < 6 or f not in SLIM]
         title = f"2022年1-{month}月祁阳市重点产业项目建设进度表"
         wb = Workbook()
         ws = wb.active
         ws.title = "重点项目"
+        zh = {f.name: f.zh for f in reference.kinds()["project_progress"]}
+        heads = [zh[f] for f in fields]
+        plan_at = fields.index("annual_plan")
         ws.append([title])
         ws.append(["单位：万元"])
-        ws.append(["序号", "统计期", "项目代码", "项目名称", "所属地区代码", "所属园区代码", "产业链", "建设性质",
-                   "项目阶段", "总投资", "投资情况", None, "备注"])
-        ws.append([None] * 10 + ["年度计划投资", "本年累计完成投资", None])
-        for c in [*range(1, 11), 13]:
+        ws.append(["序号", *heads[:plan_at], "投资情况", None, *heads[plan_at + 2:], "备注"])
+        ws.append([None] * (plan_at + 1) + ["年度计划投资", "本年累计完成投资"] + [None] * (len(fields) - plan_at - 1))
+        width = len(fields) + 2
+        for c in [*range(1, plan_at + 2), *range(plan_at + 4, width + 1)]:
             ws.merge_cells(start_row=3, start_column=c, end_row=4, end_column=c)
-        ws.merge_cells(start_row=3, start_column=11, end_row=3, end_column=12)
-        ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=13)
+        ws.merge_cells(start_row=3, start_column=plan_at + 2, end_row=3, end_column=plan_at + 3)
+        ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
         for i, r in enumerate(mine, 1):
-            ws.append([i, f"2022年1-{month}月", *[r[f] for f in PROJECT_FIELDS[1:]], None])
-        ws.append(["合计", None, None, None, None, None, None, None, None,
-                   sum(r["total_investment"] for r in mine), sum(r["annual_plan"] for r in mine),
-                   sum(r["ytd_completed"] for r in mine), None])
+            ws.append([i, *_project_row(r, f"2022年1-{month}月", fields), None])
+        total = {f: sum(r[f] for r in mine) for f in PROJECT_MONEY}
+        ws.append(["合计", *[total.get(f) for f in fields], None])
         path = landing / QIYANG / f"{title}.xlsx"
         path.parent.mkdir(parents=True, exist_ok=True)
         wb.save(path)
-    others = [r for r in rows if r["region_code"].startswith(YONGZHOU[:4]) and r["region_code"] != QIYANG]
+    yongzhou = [r for r in rows if r["city"] == YONGZHOU and r["year"] == 2022 and r["region_code"] != QIYANG]
     write_table(landing / YONGZHOU / "2022年1-4月永州市重点产业项目进度", "gbk_title_yi", "project_progress",
                 "2022年1-4月永州市重点产业项目进度（不含祁阳市）", PROJECT_FIELDS,
-                [_project_row(r, f"2022年1-{r['month']}月") for r in others], PROJECT_MONEY)
-    loudi = [r for r in rows if r["region_code"].startswith(LOUDI[:4])]
+                [_project_row(r, f"2022年1-{r['month']}月") for r in yongzhou if r["month"] <= 4], PROJECT_MONEY)
+    write_table(landing / YONGZHOU / "2022年6-12月永州市重点产业项目进度", "gbk_title_yi", "project_progress",
+                "2022年6-12月永州市重点产业项目进度（不含祁阳市）", PROJECT_FIELDS,
+                [_project_row(r, f"2022年1-{r['month']}月") for r in yongzhou
+                 if r["month"] > 4 and (2022, r["month"]) != YONGZHOU_MISSING], PROJECT_MONEY)
+    loudi = [r for r in rows if r["city"] == LOUDI and r["year"] == 2021]
     for month in sorted({r["month"] for r in loudi}):
         write_table(landing / LOUDI / f"2021年1-{month}月娄底市双引擎重点产业项目进度", "gbk_title_yi",
                     "project_progress", f"2021年1-{month}月娄底市“双引擎”重点产业项目建设进度",
                     PROJECT_FIELDS, [_project_row(r, f"2021年1-{month}月") for r in loudi if r["month"] == month],
                     PROJECT_MONEY)
+    names = hunan()[0]
+    for i, city in enumerate(sorted(names)):
+        for year in (2022, 2023):
+            if (city, year) == (YONGZHOU, 2022):
+                continue
+            mine = [r for r in rows if r["city"] == city and r["year"] == year
+                    and (year, r["month"]) not in LATE_PROJECT_MONTHS.get(city, set())]
+            for (c, y, m), n in DROPPED_PROJECTS.items():
+                if (c, y) == (city, year):
+                    left_out = sorted({r["project_code"] for r in mine if r["month"] == m})[:n]
+                    mine = [r for r in mine if not (r["month"] == m and r["project_code"] in left_out)]
+            shape = SHAPES[(i + year) % len(SHAPES)]
+            write_table(landing / city / f"{year}年{names[city]}重点产业项目进度（分月）", shape, "project_progress",
+                        f"{year}年{names[city]}重点产业项目建设进度（逐月累计）", PROJECT_FIELDS,
+                        [_project_row(r, f"{year}年1-{r['month']}月", english=shape == "en_utf8") for r in mine],
+                        PROJECT_MONEY)
 
 
 # where the sample's data ends, by kind: its reporting calendar ends there too, so the
 # demo does not call every city late for every month between the sample and today
 SAMPLE_ENDS = {"region_indicators": f"{YEARS[-1]}-12", "park_indicators": f"{YEARS[-1]}-12",
-               "project_progress": "2022-04"}
+               "project_progress": f"{YEARS[-1]}-12", "park_evaluations": f"{YEARS[-1]}-12"}
 
 
 def write_sample_calendar(path: Path) -> Path:
     """The bundled reporting calendar, each line ending where the sample's data of
-    its kind ends (the clock stays the real one), and monthly project reports
-    expected of the two cities the sample has them for."""
+    its kind ends (the clock stays the real one): the demo's home keeps it, so
+    the demo stays honest whatever calendar a deployment ships."""
     with (reference.REFERENCE_DIR / "reporting_calendar.csv").open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    out = []
     for r in rows:
         end = SAMPLE_ENDS.get(r["report_kind"])
         if end and (not r["to_period"] or r["to_period"] > end):
             r["to_period"] = end
-        if r["report_kind"] == "project_progress" and r["submitters"] == "city":
-            # the sample has monthly project reports of 娄底 and 永州 only: the others are not
-            # expected to send them (rather than called late for every month)
-            for city in (LOUDI, YONGZHOU):
-                out.append({**r, "submitters": city, "notes": f"样例：{reference.divisions()[city].name}重点产业项目月报 / "
-                                                              "the sample's monthly project reports"})
-            continue
-        out.append(r)
-    rows = out
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
     w.writeheader()

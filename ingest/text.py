@@ -48,3 +48,10 @@ def split_header_unit(text: str) -> tuple[str, str | None]:
 def fold_dashes(text: str) -> str:
     """Every dash-like separator of a range (1—4月, 1~4月, 1至4月) to ``-``."""
     return text.translate(_DASHES)
+
+
+@cache
+def normalise_word(text: str) -> str:
+    """The comparable form of an enumerated cell (省重点, Y, 十強): NFKC,
+    Simplified, without spaces, lower-cased."""
+    return _SPACES.sub("", to_simplified(nfkc(str(text)))).lower()

@@ -8,6 +8,7 @@ figures, conflicts, totals) are run by the ledger in SQL.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -16,7 +17,12 @@ from ingest import reference
 from ingest.layout import Layout
 from ingest.text import nfkc
 from ingest.messages import Message, error, warning
-from ingest.values import ValueProblem, is_missing, money_to_wan, parse_code, parse_date, parse_number, parse_period
+from ingest.values import (FACTOR, ValueProblem, exact_amounts, is_missing, money_factor, parse_code,
+                           parse_date, parse_integer, parse_number, parse_period, parse_tags, parse_word,
+                           quantity_factor)
+
+AMOUNT_TYPES = ("money", "quantity")  # figures stored exactly, in a unit (万元, or the quantity's own)
+USD_FIELDS = ("import_export",)  # the money columns that may be reported in dollars
 
 SUMMARY_WORDS = ("合计", "总计", "小计", "total")
 
@@ -44,14 +50,18 @@ class Parsed:
             return self.frame
         fields = {f.name: f for f in reference.kinds()[self.kind]} if self.kind else {}
         names = [n for n in fields if any(n in r for r in self.records)]
-        types = {"money": pl.Float64, "number": pl.Float64, "date": pl.Date}
+        types = {"number": pl.Float64, "date": pl.Date, "bool": pl.Boolean, "integer": pl.Int64}
         cols: dict[str, pl.Series] = {}
         for n in names:
-            cols[n] = pl.Series(n, [r.get(n) for r in self.records], dtype=types.get(fields[n].type, pl.String))
-            if fields[n].type == "money":
+            if fields[n].type in AMOUNT_TYPES:
                 orig = [r.get(n + "__original") for r in self.records]
+                cols[n] = exact_amounts(pl.Series([o[2] if o else None for o in orig], dtype=pl.Float64),
+                                        pl.Series([r.get(n + "__factor") for r in self.records], dtype=FACTOR)
+                                        ).alias(n)
                 cols[n + "__text"] = pl.Series([o[0] if o else None for o in orig], dtype=pl.String)
                 cols[n + "__unit"] = pl.Series([o[1] if o else None for o in orig], dtype=pl.String)
+                continue
+            cols[n] = pl.Series(n, [r.get(n) for r in self.records], dtype=types.get(fields[n].type, pl.String))
         cols["row_number"] = pl.Series([r["row_number"] for r in self.records], dtype=pl.Int64)
         self.frame = pl.DataFrame(cols)
         return self.frame
@@ -121,17 +131,76 @@ def cell_number(f, text: str) -> float | None:
     return v
 
 
-def number_cell(f, col, layout: Layout, text: str, year: int) -> tuple[float | None, tuple[str, str] | None]:
-    """One money or number cell: (value, (original text, unit)) with money in 万元;
-    (None, None) for a missing marker; CellProblem for what is not accepted."""
-    v = cell_number(f, text)
-    if v is None or f.type != "money":
-        return v, None
-    unit = col.unit or layout.unit_line
+def amount_factor(f, col, layout: Layout, year: int) -> tuple[Decimal, str]:
+    """(exact factor to the stored unit, the unit the figures were written in) of
+    a money or quantity column. Money: the header cell's unit, else the unit
+    line (单位：亿元), else 万元. A quantity (常住人口, 面积, 企业数): the header
+    cell's unit, else the unit line when it is one of the quantity's units,
+    else the quantity's own unit (万人, 平方公里, 个). CellProblem when the unit
+    does not fit the column."""
     try:
-        return money_to_wan(v, unit, year, usd_allowed=(f.name == "import_export")), (text, unit or "万元")
+        if f.type == "money":
+            unit = col.unit or layout.unit_line
+            return money_factor(unit, year, usd_allowed=f.name in USD_FIELDS), unit or reference.MONEY_UNIT
+        stored = reference.indicator_units()[f.name]
+        unit = col.unit
+        if not unit and layout.unit_line:
+            try:
+                quantity_factor(layout.unit_line, stored)
+                unit = layout.unit_line
+            except ValueProblem:
+                unit = None  # a money unit line (单位：亿元) speaks of the money columns only
+        return quantity_factor(unit, stored), unit or stored
     except ValueProblem as p:
         raise CellProblem("bad_unit", p.zh, p.en) from None
+
+
+def number_cell(f, col, layout: Layout, text: str, year: int) -> tuple[float | None, tuple[str, str] | None,
+                                                                      Decimal | None]:
+    """One money, quantity or number cell: (value, (original text, unit, the
+    number as written), exact factor) with money in 万元 and a quantity in its
+    stored unit; (None, None, None) for a missing marker; CellProblem for what
+    is not accepted."""
+    v = cell_number(f, text)
+    if v is None or f.type not in AMOUNT_TYPES:
+        return v, None, None
+    factor, unit = amount_factor(f, col, layout, year)
+    return v * float(factor), (text, unit, v), factor
+
+
+def other_cell(f, text: str):
+    """An enumerated, tagged, yes/no or whole-number cell as stored (None when
+    missing); CellProblem for what is not accepted."""
+    try:
+        if f.type in ("level", "category"):
+            return parse_word(f.name, text)
+        if f.type == "bool":
+            word = parse_word(f.name, text)
+            return None if word is None else word == "true"
+        if f.type == "tags":
+            return parse_tags(text)
+        return parse_integer(text)
+    except ValueProblem as p:
+        raise CellProblem("bad_value", p.zh, p.en) from None
+
+
+def row_rules(kind: str, rec: dict) -> list[tuple[str, str, str, str, str]]:
+    """Rules across the cells of one row: (field, severity, code, zh, en)."""
+    out = []
+    if kind == "project_progress":
+        plan, done = rec.get("annual_plan"), rec.get("ytd_completed")
+        if plan and done is not None and done > plan * 1.5:
+            out.append(("ytd_completed", "warning", "completed_above_plan", "本年累计完成投资超过年度计划 50% 以上",
+                        "completed investment exceeds the annual plan by more than 50 %"))
+    if kind == "park_evaluations":
+        stars, category = rec.get("stars"), rec.get("category")
+        if category == "星级" and (stars is None or not 1 <= stars <= 5):
+            out.append(("stars", "error", "bad_stars", "星级评价须填写 1–5 的星级",
+                        "a 星级 row needs a star rating from 1 to 5"))
+        elif category not in (None, "星级") and stars is not None:
+            out.append(("stars", "error", "stars_without_rating", "只有“星级”类别的行可填星级",
+                        "only a 星级 row may carry a star rating"))
+    return out
 
 
 def _not_data(row: list[str], required: list[str]) -> bool:
@@ -182,16 +251,25 @@ def parse_rows(rows: list[list[str]], layout: Layout, submitter: str, parks: dic
             text = cell[n]
             if n == "period":
                 continue
-            if f.type in ("money", "number"):
+            if f.type in ("money", "number", "quantity"):
                 try:
-                    value, original = number_cell(f, col, layout, text, year)
+                    value, original, factor = number_cell(f, col, layout, text, year)
                 except CellProblem as p:
                     bad(n, p.code, p.zh, p.en)
                     continue
                 rec[n] = value
                 if original is not None:
                     rec[n + "__original"] = original
+                    rec[n + "__factor"] = factor
                 if value is None and f.required == "yes":
+                    bad(n, "missing_value", "必填项为空", "required value is empty")
+            elif f.type in ("level", "category", "bool", "tags", "integer"):
+                try:
+                    rec[n] = other_cell(f, text)
+                except CellProblem as p:
+                    bad(n, p.code, p.zh, p.en)
+                    continue
+                if rec[n] is None and f.required == "yes":
                     bad(n, "missing_value", "必填项为空", "required value is empty")
             elif f.type == "date":
                 try:
@@ -248,13 +326,10 @@ def parse_rows(rows: list[list[str]], layout: Layout, submitter: str, parks: dic
                                       row=rownum, value=" / ".join(map(str, key))))
             else:
                 seen_keys[key] = rownum
-        if kind == "project_progress":
-            plan, done = rec.get("annual_plan"), rec.get("ytd_completed")
-            if plan and done is not None and done > plan * 1.5:
-                problems.append(warning("completed_above_plan", "本年累计完成投资超过年度计划 50% 以上",
-                                        "completed investment exceeds the annual plan by more than 50 %",
-                                        row=rownum, column=layout.columns["ytd_completed"].header,
-                                        value=cell["ytd_completed"]))
+        for n, severity, code, zh, en in row_rules(kind, rec):
+            col = layout.columns.get(n)
+            problems.append((error if severity == "error" else warning)(
+                code, zh, en, row=rownum, column=col.header if col else "", value=cell.get(n, "")))
         out.messages.extend(problems)
         if period:
             out.period_rows[period] = out.period_rows.get(period, 0) + 1

@@ -9,9 +9,19 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from decimal import Decimal
+
+import polars as pl
 
 from ingest import reference
-from ingest.text import fold_dashes, nfkc
+from ingest.text import fold_dashes, nfkc, normalise_word
+
+# amounts (money in 万元, quantities in their unit) as stored: exact decimals
+AMOUNT = pl.Decimal(38, 10)
+FACTOR = pl.Decimal(38, 10)
+# no figure of the contract comes near this (a province's GDP is ~10^9 万元); past
+# it a number is a slip (1e300) and could not be stored exactly
+MAX_NUMBER = 1e16
 
 
 class ValueProblem(Exception):
@@ -40,6 +50,9 @@ def parse_number(text: str) -> float | None:
     v = float(t)
     if not math.isfinite(v):
         raise ValueProblem("不是有限的数字", "not a finite number")
+    if abs(v) >= MAX_NUMBER:
+        raise ValueProblem("数值过大（不小于 10^16），请检查单位和数字",
+                           "the number is too large (10^16 or more); check the figure and its unit")
     return v
 
 
@@ -55,17 +68,85 @@ def unit_factor(unit: str | None) -> tuple[str, float]:
 
 
 def money_to_wan(value: float, unit: str | None, year: int, usd_allowed: bool) -> float:
-    currency, factor = unit_factor(unit)
+    return value * float(money_factor(unit, year, usd_allowed))
+
+
+def money_factor(unit: str | None, year: int, usd_allowed: bool) -> Decimal:
+    """The exact factor from ``unit`` to 万元 (times that year's CNY/USD rate for dollars)."""
+    currency, _ = unit_factor(unit)
+    factor = reference.unit_factors()[nfkc(unit).strip()][1] if unit else Decimal(1)
     if currency == "CNY":
-        return value * factor
+        return factor
     if currency == "USD":
         if not usd_allowed:
             raise ValueProblem(f"该列不接受外币单位“{unit}”", f"a foreign-currency unit '{unit}' is not accepted here")
-        rate = reference.usd_rates().get(year)
+        rate = reference.exact_usd_rates().get(year)
         if rate is None:
             raise ValueProblem(f"没有 {year} 年的美元汇率，无法折算", f"no CNY/USD rate for {year} to convert with")
-        return value * factor * rate
+        return factor * rate
     raise ValueProblem(f"金额单位不能是“{unit}”", f"'{unit}' is not a money unit")
+
+
+def quantity_factor(unit: str | None, stored_unit: str) -> Decimal:
+    """The exact factor from ``unit`` to ``stored_unit`` (人 -> 万人: 0.0001); no
+    unit means the stored unit. A unit of another class (亿元 on a population) is an error."""
+    table = reference.unit_factors()
+    want, base = table[stored_unit]
+    if unit is None or unit == "":
+        return Decimal(1)
+    u = nfkc(unit).strip()
+    if u not in table:
+        raise ValueProblem(f"不认识的单位“{unit}”", f"unknown unit '{unit}'")
+    cls, factor = table[u]
+    if cls != want:
+        raise ValueProblem(f"该列应以“{stored_unit}”计，不能用单位“{unit}”",
+                           f"this column is counted in {stored_unit}; '{unit}' is not a unit of it")
+    return factor / base
+
+
+def exact_amounts(numbers: pl.Series, factors: pl.Series) -> pl.Series:
+    """Figures as written (doubles, in their unit) times exact factors, as
+    DECIMAL(38, 10): each double is read back as the shortest decimal that
+    names it (399.4897 stays 399.4897), so 399.4897 亿元 is exactly 3994897 万元.
+    The one conversion both the row-by-row and the vectorised path use."""
+    written = numbers.cast(pl.Float64).cast(pl.String).str.to_decimal(scale=10)
+    return (written * factors.cast(FACTOR)).cast(AMOUNT)
+
+
+def parse_word(field: str, text: str) -> str | None:
+    """An enumerated cell (项目级别 省重点 -> province; 是 -> true; 十強 -> 十强),
+    None for a missing marker."""
+    if is_missing(text):
+        return None
+    words = reference.value_words()[field]
+    value = words.get(normalise_word(text))
+    if value is None:
+        known = "、".join(dict.fromkeys(w for w in words if not w.isascii()))
+        raise ValueProblem(f"不认识的取值（可用：{known}）", f"not one of the accepted values ({', '.join(sorted(set(words.values())))})")
+    return value
+
+
+_TAG_SEPARATORS = re.compile(r"[；;、,，/]+")
+
+
+def parse_tags(text: str) -> str | None:
+    """``'双引擎；三高四新'`` -> ``'双引擎；三高四新'`` (separators ；;、, folded to
+    ；, spaces dropped, each tag once, in the order written); None when empty."""
+    if is_missing(text):
+        return None
+    tags = [t.strip() for t in _TAG_SEPARATORS.split(nfkc(text).replace("；", ";"))]
+    tags = list(dict.fromkeys(t for t in tags if t and t not in reference.missing_tokens()))
+    return "；".join(tags) or None
+
+
+def parse_integer(text: str) -> int | None:
+    """A whole number (名次, 星级): ``'3'``, ``'３'``, ``'3.0'``; None when missing."""
+    v = parse_number(text)
+    if v is None:
+        return None
+    if v != int(v) or v < 0:
+        raise ValueProblem("应为非负整数", "must be a whole number, not negative")
+    return int(v)
 
 
 def parse_period(text: str) -> str:

@@ -23,10 +23,11 @@ import polars as pl
 from ingest import reference
 from ingest.layout import Layout
 from ingest.readers import Grid
-from ingest.validate import CellProblem, Parsed, cell_number, in_jurisdiction, resolve_region
-from ingest.values import ValueProblem, is_missing, parse_code, parse_date, parse_period, unit_factor
+from ingest.validate import (AMOUNT_TYPES, CellProblem, Parsed, amount_factor, cell_number, in_jurisdiction,
+                             other_cell, resolve_region)
+from ingest.values import FACTOR, ValueProblem, exact_amounts, is_missing, parse_code, parse_date, parse_period
 
-_PLAIN_NUMBER = r"^[0-9]{1,15}(\.[0-9]{1,15})?$"  # no overflow, no precision surprise
+_PLAIN_NUMBER = r"^[0-9]{1,15}(\.[0-9]{1,10})?$"  # below MAX_NUMBER, no precision surprise
 
 
 # cells the code and text parsers return unchanged: an ASCII code (NFKC and
@@ -78,6 +79,10 @@ def _dtype(values) -> pl.DataType:
     for v in values:
         if v is None:
             continue
+        if isinstance(v, bool):
+            return pl.Boolean
+        if isinstance(v, int):
+            return pl.Int64
         if isinstance(v, dt.date):
             return pl.Date
         if isinstance(v, float):
@@ -96,6 +101,8 @@ def parse_table(grid: Grid, layout: Layout, submitter: str, parks: dict[str, str
 
 def _parse(grid: Grid, layout: Layout, submitter, parks, today) -> Parsed:
     kind = layout.kind
+    if kind == "park_evaluations":
+        raise _Fallback  # a few dozen rows a year, with rules across cells: the row-by-row path
     fields = {f.name: f for f in reference.kinds()[kind]}
     start = layout.header_row + 1
     read = grid.body(start)
@@ -134,8 +141,13 @@ def _parse(grid: Grid, layout: Layout, submitter, parks, today) -> Parsed:
         if n == "period":
             continue
         text = frame[n]
-        if f.type in ("money", "number"):
+        if f.type in ("money", "number", "quantity"):
             out.update(_numbers(f, col, layout, text, years))
+        elif f.type in ("level", "category", "bool", "tags", "integer"):
+            values = _map_unique(text, _strict(lambda t, f=f: other_cell(f, t), CellProblem))
+            if f.required == "yes" and values.null_count():
+                raise _Fallback
+            out[n] = values
         elif f.type == "date":
             out[n] = _dates(text)
         elif f.type in ("code", "region", "park"):
@@ -176,6 +188,7 @@ def _parse(grid: Grid, layout: Layout, submitter, parks, today) -> Parsed:
         raise _Fallback
     if kind == "project_progress":
         plan, done = pl.col("annual_plan"), pl.col("ytd_completed")
+        plan, done = plan.cast(pl.Float64), done.cast(pl.Float64)
         if "annual_plan" in table.columns and "ytd_completed" in table.columns and table.select(
                 ((plan.is_not_null() & (plan != 0)) & done.is_not_null() & (done > plan * 1.5)).any()).item():
             raise _Fallback  # completed_above_plan: a warning, worded by the row-by-row path
@@ -202,10 +215,11 @@ def _dates(text: pl.Series) -> pl.Series:
 
 
 def _numbers(f, col, layout: Layout, text: pl.Series, years: pl.Series) -> dict[str, pl.Series]:
-    """A money or number column: plain ASCII numbers cast by Polars, every other
-    distinct text through ``cell_number`` (missing markers, full-width digits,
-    thousands separators...); money times its unit's factor (and that year's
-    USD rate), in the order ``values.money_to_wan`` multiplies."""
+    """A money, quantity or number column: plain ASCII numbers cast by Polars,
+    every other distinct text through ``cell_number`` (missing markers,
+    full-width digits, thousands separators...); money and quantities times
+    their unit's exact factor (and that year's USD rate) by ``exact_amounts``,
+    as the row-by-row path does."""
     n = f.name
     plain = text.str.contains(_PLAIN_NUMBER)
     values = text.cast(pl.Float64, strict=False)
@@ -214,22 +228,15 @@ def _numbers(f, col, layout: Layout, text: pl.Series, years: pl.Series) -> dict[
         values = values.scatter((~plain).arg_true(), _map_unique(text.filter(~plain), number).cast(pl.Float64))
     if f.required == "yes" and values.null_count():
         raise _Fallback
-    if f.type != "money":
+    if f.type not in AMOUNT_TYPES:
         return {n: values.alias(n)}
-    unit = col.unit or layout.unit_line
     try:
-        currency, factor = unit_factor(unit)
-    except ValueProblem:
+        factors = [amount_factor(f, col, layout, int(y)) for y in years.unique().sort().to_list()]
+    except CellProblem:
         raise _Fallback from None
-    if currency == "CNY":
-        wan = values * factor
-    elif currency == "USD" and n == "import_export":
-        rates = reference.usd_rates()
-        if set(years.unique().to_list()) - set(rates):
-            raise _Fallback
-        wan = (values * factor) * years.replace_strict(rates, return_dtype=pl.Float64)
-    else:
-        raise _Fallback
+    by_year = dict(zip(years.unique().sort().to_list(), factors))
+    unit = factors[0][1]
+    factor = years.replace_strict({y: fu[0] for y, fu in by_year.items()}, return_dtype=FACTOR)
     present = values.is_not_null()
-    return {n: wan.alias(n), n + "__text": text.set(~present, None).alias(n + "__text"),
-            n + "__unit": pl.Series(n + "__unit", [unit or "万元"] * len(text), dtype=pl.String).set(~present, None)}
+    return {n: exact_amounts(values, factor).alias(n), n + "__text": text.set(~present, None).alias(n + "__text"),
+            n + "__unit": pl.Series(n + "__unit", [unit] * len(text), dtype=pl.String).set(~present, None)}

@@ -23,7 +23,8 @@ LEDGER_TABLES = (*EXPORTED, *REFERENCE_EXPORTS)
 # what must exist before anything is published: the contract's marts
 REQUIRED_MARTS = ["marts.park_share_comparison", "marts.investment_progress", "marts.growth_comparison",
                   "marts.park_rankings", "marts.region_share", "marts.submission_status",
-                  "marts.submission_receipts"]
+                  "marts.submission_receipts", "marts.investment_by_group", "marts.project_starts",
+                  "marts.economic_structure", "marts.park_evaluations", "marts.park_evaluation_counts"]
 
 
 @multi_asset(

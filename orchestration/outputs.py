@@ -24,11 +24,39 @@ MART_SHEETS = {
     "growth_comparison": "同比增速对比",
     "park_rankings": "园区十强十快",
     "region_share": "县市区及县域占比",
+    "investment_by_group": "重点项目分组投资",
+    "project_starts": "项目开工竣工",
+    "economic_structure": "经济结构",
+    "park_evaluations": "园区评价",
+    "park_evaluation_counts": "园区评价分市统计",
     "submission_status": "报送情况",
     "submission_receipts": "报送回执",
     "submission_messages": "回执明细",
 }
 EXCEL_MAX_ROWS = 1_048_575  # below the header row
+COMPLETENESS_HEADER = "完整性"
+
+
+def completeness_sql(columns: list[str]) -> str | None:
+    """A DuckDB expression saying how complete an aggregate row is, for a mart
+    with ``is_complete``: '完整', or '不完整（已报 1/11；…）' naming what is
+    missing (submitters, projects that dropped out, parks, regions, the city's
+    own total); NULL where the row is no aggregate. None for other marts."""
+    if "is_complete" not in columns:
+        return None
+    parts = ["'已报 ' || submitters_reported || '/' || submitters_expected"]
+    if "projects_not_reported" in columns:
+        parts.append("case when projects_not_reported > 0 then '未报项目 ' || projects_not_reported end")
+    if "parks_registered" in columns:
+        parts.append("case when parks_reported < parks_registered then '园区 ' || parks_reported || '/' "
+                     "|| parks_registered end")
+    if "regions_expected" in columns:
+        parts.append("case when regions_summed < regions_expected then '县市区 ' || regions_summed || '/' "
+                     "|| regions_expected end")
+    if "city_value" in columns:
+        parts.append("case when city_value is null then '缺全市总量' end")
+    return (f"case when is_complete is null then null when is_complete then '完整' "
+            f"else '不完整（' || concat_ws('；', {', '.join(parts)}) || '）' end")
 
 
 def workbook_max_rows() -> int:
@@ -101,6 +129,7 @@ def write_workbook(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, int]
                                         "default_date_format": "yyyy-mm-dd", "nan_inf_to_errors": True})
     bold = wb.add_format({"bold": True})
     stamp = wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+    incomplete = wb.add_format({"bold": True, "font_color": "#9c0006", "bg_color": "#ffc7ce"})
     written: dict[str, int] = {}
     trimmed: dict[str, str] = {}
     for table, sheet_name in MART_SHEETS.items():
@@ -108,19 +137,24 @@ def write_workbook(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, int]
             continue
         ws = wb.add_worksheet(sheet_name)
         cols = mart_columns(con, table)
-        ws.write_row(0, 0, [zh for _, zh in cols], bold)
-        ws.freeze_panes(1, 0)
-        budget = workbook_max_rows()
         names = [c for c, _ in cols]
-        select = f"select {', '.join(chr(34) + c + chr(34) for c in names)} from marts.\"{table}\""
+        # an aggregate's completeness first: an incomplete total is never shown unmarked
+        mark = completeness_sql(names)
+        ws.write_row(0, 0, ([COMPLETENESS_HEADER] if mark else []) + [zh for _, zh in cols], bold)
+        ws.freeze_panes(1, 1 if mark else 0)
+        budget = workbook_max_rows()
+        order = ", ".join(f'"{c}"' for c in names)
+        order_desc = ", ".join(f'"{c}" desc' for c in names)
+        select = (f"select {mark + ', ' if mark else ''}{', '.join(chr(34) + c + chr(34) for c in names)} "
+                  f"from marts.\"{table}\"")
         if "period" in names and (since := _latest_periods(con, table, budget)) is not None:
             trimmed[sheet_name] = f"{since} 及以后 / {since} onwards"
-            cur = con.execute(f"{select} where period >= ? order by all", [since])
+            cur = con.execute(f"{select} where period >= ? order by {order}", [since])
         elif "period" not in names and con.execute(f'select count(*) from marts."{table}"').fetchone()[0] > budget:
             trimmed[sheet_name] = "最近的行 / the latest rows"
-            cur = con.execute(f"{select} order by all desc")  # receipts and messages: the latest first
+            cur = con.execute(f"{select} order by {order_desc}")  # receipts and messages: the latest first
         else:
-            cur = con.execute(f"{select} order by all")
+            cur = con.execute(f"{select} order by {order}")
         n = 0
         while n < budget:
             batch = cur.fetchmany(min(10_000, budget - n))
@@ -130,7 +164,9 @@ def write_workbook(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, int]
                 for j, v in enumerate(row):
                     if v is None:
                         continue
-                    if isinstance(v, str):
+                    if mark and j == 0 and v != "完整":
+                        ws.write_string(i, j, v, incomplete)
+                    elif isinstance(v, str):
                         ws.write_string(i, j, v)  # text stays text, whatever it starts with
                     elif isinstance(v, dt.datetime):
                         ws.write_datetime(i, j, v, stamp)
@@ -143,7 +179,10 @@ def write_workbook(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, int]
              "金额单位：万元；比重、增速为百分数；差距为百分点。/ Money in 万元; shares and growth in percent; "
              "gaps in percentage points.",
              "以“=、+、-、@”开头的单元格按文本保存，不作公式计算。/ Cells starting with =, +, -, @ are stored as "
-             "text, never as formulas."]
+             "text, never as formulas.",
+             "“完整性”列：合计行的应报单位是否均已报送；“不完整（已报 1/11）”的合计缺少部分数据，不可作为全量引用。"
+             " / Column 完整性: whether every expected submitter of a total has reported; a total marked 不完整 "
+             "is missing parts and is not the whole."]
     lines += [f"“{sheet_name}”仅含最近的统计期（{since}）；完整数据见 marts/*.parquet 与 warehouse.duckdb。"
               f" / '{sheet_name}' holds the latest periods only; every row is in marts/*.parquet and "
               f"warehouse.duckdb." for sheet_name, since in trimmed.items()]

@@ -74,9 +74,10 @@ def test_a_corrected_file_changes_the_marts_and_as_of_still_answers_the_earlier_
         head = lines[0]
         return sorted([dict(zip(head, r))[c] for c in ("entity_code", "value_wan", "file_name")] for r in lines[1:])
 
-    before = [["431300", "5000.0", "全市.csv"], ["431300-ETDZ", "1000.0", "园区.csv"], ["431300-LSJ", "500.0", "园区.csv"]]
-    after = [["431300", "5000.0", "全市.csv"], ["431300-ETDZ", "1250.0", "园区（更正）.csv"],
-             ["431300-LSJ", "500.0", "园区（更正）.csv"]]
+    # exact amounts, as written (no float noise, no storage zeros)
+    before = [["431300", "5000", "全市.csv"], ["431300-ETDZ", "1000", "园区.csv"], ["431300-LSJ", "500", "园区.csv"]]
+    after = [["431300", "5000", "全市.csv"], ["431300-ETDZ", "1250", "园区（更正）.csv"],
+             ["431300-LSJ", "500", "园区（更正）.csv"]]
     assert as_of("2022-05-15") == before
     assert as_of("2022-05-20T16:29:59") == before
     assert as_of("2022-05-20") == after  # a date means the end of that day
@@ -130,7 +131,7 @@ def test_key_projects_end_to_end_with_attribute_history_and_monthly_amounts(tmp_
         [(1600.0,)]
     res = CliRunner().invoke(app, ["as-of", "2022-05-11", "--projects", "--period", "2022-04", "--csv",
                                    "--home", str(home.root)])
-    assert res.exit_code == 0 and ",4100.0," in res.output and "4300" not in res.output, res.output
+    assert res.exit_code == 0 and ",4100," in res.output and "4300" not in res.output, res.output
 
 
 def test_monthly_amounts_of_indicators_from_cumulative_figures(tmp_path, clock):

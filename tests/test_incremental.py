@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -79,7 +80,7 @@ def test_a_new_month_rebuilds_its_year_only_and_equals_a_full_rebuild(tmp_path: 
             assert con.execute("select project_name from core.fct_project_investment where project_code = ? "
                                "and period = '2023-05'", [code]).fetchone() == ("MARK",)  # 2023 untouched
             assert con.execute("select ytd_completed from core.fct_project_investment where project_code = ? "
-                               "and period = '2024-03'", [first[1]]).fetchone() == (float(first[10]),)
+                               "and period = '2024-03'", [first[1]]).fetchone() == (Decimal(first[10]),)  # exact
             after_2024 = con.execute("select count(*) from core.fct_project_investment where period_year = 2024"
                                      ).fetchone()[0]
             assert after_2024 > before_2024  # December came in

@@ -5,6 +5,7 @@ with its reason on the receipt, and the ledger's data unchanged by a rejection."
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
 
@@ -67,7 +68,7 @@ def test_usd_import_export_is_converted_and_the_original_kept(home):
                                               ["2020", "431300-ETDZ", "1000"]]))
     assert ingest_landing(home).receipts[0].status == "accepted"
     assert ledger_rows(home, "select value_wan, original_value, original_unit from indicator_values") == \
-        [(pytest.approx(6897.6), "1000", "万美元")]
+        [(Decimal("6897.6"), "1000", "万美元")]  # exact: 1000 × 6.8976
 
 
 def test_retired_code_is_mapped_to_its_successor_with_a_warning(home):
@@ -227,3 +228,67 @@ def test_a_municipality_reports_a_district_whose_listed_parent_is_not_in_the_lis
     drop(home, "510000", "四川2022.csv", csv_bytes([["统计期", "地区代码", "地区生产总值"], ["2022", "500105", "100"]]))
     [r] = ingest_landing(home).receipts
     assert r.status == "rejected" and "510000 may not report for 500105" in r.text()
+
+
+def test_a_ledger_of_contract_v1_is_migrated_in_place(tmp_path):
+    """A ledger written before contract v2 (double money, whole-period
+    supersession) opens migrated: exact decimals, each indicator file's periods
+    per indicator with their earlier state, the new columns."""
+    import datetime as dt
+
+    import duckdb
+
+    from ingest.ledger import Ledger
+
+    path = tmp_path / "ingest.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("""
+        create table files (file_id bigint primary key, sha256 varchar, submitter_code varchar, file_name varchar,
+            size_bytes bigint, received_at timestamp, report_kind varchar, status varchar, duplicate_of bigint,
+            row_count integer, error_count integer, warning_count integer, encoding varchar, sheet varchar,
+            archive_path varchar);
+        create table file_periods (file_id bigint not null, submitter_code varchar not null,
+            report_kind varchar not null, period varchar not null, superseded_by bigint, superseded_at timestamp);
+        create table indicator_values (file_id bigint not null, entity_type varchar not null,
+            entity_code varchar not null, entity_name varchar, period varchar not null, indicator varchar not null,
+            value_wan double, original_value varchar, original_unit varchar, row_number integer);
+        create table project_progress (file_id bigint not null, period varchar not null, project_code varchar not null,
+            project_name varchar, region_code varchar, park_code varchar, industry_chain varchar, nature varchar,
+            stage varchar, total_investment double, annual_plan double, ytd_completed double, start_date date,
+            row_number integer);
+        create sequence file_id_seq start 3;
+    """)
+    at = dt.datetime(2024, 1, 1)
+    con.execute("insert into files values (1,'a','431300','a.csv',1,?,'region_indicators','accepted',null,1,0,0,"
+                "null,null,'x'), (2,'b','431300','b.csv',1,?,'region_indicators','accepted',null,1,0,0,null,null,"
+                "'y')", [at, at])
+    con.execute("insert into file_periods values (1,'431300','region_indicators','2022-12',2,?),"
+                "(2,'431300','region_indicators','2022-12',null,null)", [at])
+    con.execute("insert into indicator_values values (1,'region','431300',null,'2022-12','gdp',3994897.0000000005,"
+                "'399.4897','亿元',2), (1,'region','431300',null,'2022-12','tax',5,'5',null,2),"
+                "(2,'region','431300',null,'2022-12','gdp',4000000,'400','亿元',2)")
+    con.close()
+
+    Ledger(path).close()
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        types = dict(con.execute("""select table_name || '.' || column_name, data_type from duckdb_columns()
+                                    where column_name in ('value_wan', 'ytd_completed', 'unit', 'indicator')""")
+                     .fetchall())
+        assert types == {"indicator_values.value_wan": "DECIMAL(38,10)", "project_progress.ytd_completed":
+                         "DECIMAL(38,10)", "indicator_values.unit": "VARCHAR", "file_periods.indicator": "VARCHAR",
+                         "indicator_values.indicator": "VARCHAR"}
+        assert con.execute("select value_wan from indicator_values where file_id = 1 and indicator = 'gdp'"
+                           ).fetchone() == (Decimal("3994897"),)  # the float's noise gone
+        assert con.execute("select file_id, indicator, superseded_by from file_periods order by 1, 2").fetchall() \
+            == [(1, "gdp", 2), (1, "tax", 2), (2, "gdp", None)]
+        assert con.execute("select distinct unit from indicator_values").fetchall() == [("万元",)]
+    finally:
+        con.close()
+    # opened again: nothing more to do, nothing changed
+    Ledger(path).close()
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        assert con.execute("select count(*) from file_periods").fetchone() == (3,)
+    finally:
+        con.close()

@@ -163,12 +163,14 @@ def test_the_workbook_has_a_sheet_per_mart_chinese_headers_numbers_and_no_formul
     assert wb.sheetnames == [*MART_SHEETS.values(), "说明"]
     ws = wb["园区占比对比"]
     header = [c.value for c in ws[1]]
-    assert header[:6] == ["统计期", "市（州）代码", "市（州）名称", "指标代码", "指标名称", "全市园区合计（万元）"]
+    # an aggregate's completeness comes first, then the mart's columns
+    assert header[:7] == ["完整性", "统计期", "市（州）代码", "市（州）名称", "指标代码", "指标名称", "全市园区合计（万元）"]
     rows = list(ws.iter_rows(min_row=2, values_only=True))
-    gdp_2021 = [r for r in rows if r[0] == "2021-12" and r[3] == "gdp"][0]
+    gdp_2021 = [r for r in rows if r[1] == "2021-12" and r[4] == "gdp"][0]
     # (the corrected file superseded the first one's 2021 as a whole)
-    assert gdp_2021[5] == 4500 and isinstance(gdp_2021[6], (int, float))  # numbers, not text
-    assert abs(gdp_2021[7] - 100 * 4500 / 11000) < 1e-9
+    assert gdp_2021[6] == 4500 and isinstance(gdp_2021[7], (int, float))  # numbers, not text
+    assert abs(gdp_2021[8] - 100 * 4500 / 11000) < 1e-9
+    assert all(r[0] == "完整" or r[0].startswith("不完整（已报 ") for r in rows)
     # text that looks like a formula is text: the hostile park name and file name
     hostile = [c for row in wb["园区十强十快"].iter_rows(min_row=2) for c in row if c.value == HOSTILE_NAME]
     assert hostile and all(c.data_type == "s" for c in hostile)

@@ -18,7 +18,8 @@ from tests.conftest import env_vars, make_home, query, refresh
 
 NOW = "2024-06-15T09:00:00"
 MARTS = ["park_share_comparison", "investment_progress", "growth_comparison", "park_rankings", "region_share",
-         "submission_status", "submission_receipts"]
+         "submission_status", "submission_receipts", "investment_by_group", "project_starts", "economic_structure",
+         "park_evaluations", "park_evaluation_counts"]
 SEED_LOUDI_2020 = {"gdp": 32.3, "industrial_value_added": 68.0, "hightech_value_added": 80.9,
                    "import_export": 80.0, "tax": 59.6}
 SEED_PROVINCE_2020 = {"gdp": 35.0, "industrial_value_added": 69.0, "hightech_value_added": 65.0,
@@ -36,7 +37,7 @@ def sample(tmp_path_factory):
 
 
 def test_every_sample_file_is_accepted(sample):
-    assert query(sample, "select status, count(*) from marts.submission_receipts group by 1") == [("accepted", 52)]
+    assert query(sample, "select status, count(*) from marts.submission_receipts group by 1") == [("accepted", 103)]
     assert query(sample, "select count(distinct city_code), count(distinct period) from marts.park_share_comparison") \
         == [(14, 5)]
 
@@ -125,8 +126,9 @@ def test_who_has_not_reported(sample):
     assert status[("2021-06", "431300", "project_progress")] == ("accepted", False)
     assert status[("2023-12", "430000", "region_indicators")] == ("accepted", False)
     assert status[("2022-04", "431181", "project_progress")] == ("accepted", False)  # received, not expected
-    # nothing is expected for a month that has not ended: the calendar stops at May 2024
-    assert max(p for p, _, k in status if k == "project_progress") == "2024-05"
+    assert status[("2023-11", "430800", "project_progress")] == ("missing", True)  # 张家界, late on purpose
+    # the sample's calendar ends where its data ends: nothing is expected after 2023
+    assert max(p for p, _, k in status if k == "project_progress") == "2023-12"
 
 
 def sql_blocks() -> list[str]:

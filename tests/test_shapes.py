@@ -291,4 +291,4 @@ def test_files_in_random_contract_shapes_are_taken_in_with_the_right_wan(sub):
             home, "select entity_code, period, indicator, value_wan from indicator_values")}
         assert got.keys() == expected.keys(), r.text()
         for k, v in expected.items():
-            assert got[k] == pytest.approx(v, rel=1e-9, abs=1e-9), (k, r.text())
+            assert float(got[k]) == pytest.approx(v, rel=1e-9, abs=1e-9), (k, r.text())

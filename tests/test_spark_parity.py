@@ -50,6 +50,23 @@ def night_one_extras(landing: Path) -> None:
     _write(landing, "430302", "雨湖項目.csv", csv_bytes(
         [["統計期", "項目代碼", "項目名稱", "所屬地區代碼", "總投資", "年度計劃投資", "本年累計完成投資"],
          ["2024-03", "PARITY-1", "对照项目", "430302", "9000", "3000", "800"]]))
+    # contract v2: a second table for the same city-years (structure, people in 人, land in 公顷) ...
+    _write(landing, "430200", "株洲结构人口面积.csv", csv_bytes(
+        [["株洲市经济结构、人口与面积"], ["单位：亿元"],
+         ["统计期", "地区代码", "第一产业增加值", "第二产业增加值", "第三产业增加值", "产业投资", "地方一般公共预算收入",
+          "常住人口（人）", "行政区域面积（公顷）", "规模工业企业数（家）"],
+         ["2023年", "430200", "290.1", "1650.4", "1931.6", "1400.2", "260.5", "3900000", "1126200", "1650"],
+         ["2024年", "430200", "300.5", "1900.8", "2159.6", "1700.9", "280.3", "3890000", "1126200", "1700"],
+         ["2024年", "430203", "10.5", "150.3", "200.1", "120.7", "20.3", "450000", "32000", "120"]],
+        encoding="gbk"))
+    # ... the province's park evaluations, and a project with level, programmes, industrial and start
+    _write(landing, "430000", "园区评价.csv", csv_bytes(
+        [["评价年度", "园区代码", "评价类别", "名次", "星级"], ["2024", "430203-P1", "十强", "1", ""],
+         ["2024年", "430203-P1", "星级", "", "4"]]))
+    _write(landing, "430302", "雨湖重点项目.csv", csv_bytes(
+        [PROJ_H + ["项目级别", "专项", "是否产业项目", "开工日期", "项目阶段"],
+         ["2024-03", "PARITY-2", "新材料项目", "430302", "20000", "8000", "1200", "省重点", "双引擎、三高四新", "是",
+          "2024-02-15", "新开工"]]))
     # rejected: a figure that is not a number, a region outside the submitter's jurisdiction
     _write(landing, "430100", "坏数据.csv", csv_bytes(
         [PROJ_H, ["2024-03", "BAD-1", "坏", "430102", "9000", "三千", "100"]]))
@@ -66,6 +83,9 @@ def night_two_extras(landing: Path) -> None:
     _write(landing, "430302", "雨湖項目更正.csv", csv_bytes(
         [PROJ_H, ["2024-03", "PARITY-1", "对照项目", "430302", "9000", "3000", "950"]]))
     _write(landing, "430100", "空表.csv", csv_bytes([PROJ_H]))
+    # a slimmer later report: no level, programme or industrial column; the project keeps them
+    _write(landing, "430302", "雨湖重点项目4月.csv", csv_bytes(
+        [PROJ_H, ["2024-04", "PARITY-2", "新材料项目", "430302", "20000", "8000", "2500"]]))
 
 
 def refresh(home: Path, target: str, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -172,9 +192,19 @@ def test_the_second_night_is_incremental_on_spark(built):
                            "where project_code = 'PARITY-1'").fetchall()
         months = con.execute("select count(distinct period) from core.fct_project_investment "
                              "where period like '2024-%'").fetchone()[0]
+        # April's slimmer report (no level, programme or industrial column) kept March's attributes
+        kept = con.execute("select period, project_level, programmes, is_industrial, stage "
+                           "from core.fct_project_investment where project_code = 'PARITY-2' order by 1").fetchall()
+        groups = con.execute("select group_type, group_value, project_count from marts.investment_by_group "
+                             "where period = '2024-04' and region_code = '430302' and group_type in "
+                             "('level', 'programme', 'industrial') order by 1, 2").fetchall()
     finally:
         con.close()
     assert rows == [("2024-03", 950.0)] and months == 11  # 2024-02..2024-12
+    assert kept == [("2024-03", "province", "双引擎；三高四新", True, "新开工"),
+                    ("2024-04", "province", "双引擎；三高四新", True, "新开工")], kept
+    assert ("level", "province", 1) in groups and ("programme", "三高四新", 1) in groups \
+        and ("industrial", "true", 1) in groups, groups
 
 
 def test_the_published_outputs_are_made_from_spark_results(built):

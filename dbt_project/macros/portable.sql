@@ -2,13 +2,16 @@
     named in one place. The models are plain SQL, dbt's cross-database macros
     (dbt.split_part, dbt.concat, dbt.safe_cast, dbt.type_string...) and these:
       engine-specific: add_days (DuckDB date + n, Spark date_add),
+                       last_stated (last non-null value so far: DuckDB
+                       last_value … ignore nulls, Spark last(…, true)),
+                       split_tags (a row per tag: DuckDB unnest, Spark explode),
                        ordered_listagg (Spark: a sorted collect_list),
                        by_period_year (delete+insert on DuckDB, insert_overwrite
                        by partition on Spark), stage_sources (Spark's catalog
                        tables over the staged Parquet; DuckDB reads the files),
                        spark_table_shapes (what publish needs of Spark's tables);
-      portable by construction: pct, period_year, period_month,
-                       prior_year_period, touched_years, money_sum.
+      portable by construction: pct, period_year, period_month, period_label,
+                       prior_year_period, touched_years, money, money_sum.
     The engines' settings that make the same SQL mean the same thing (Spark:
     timestamps without time zone, ANSI off) are in profiles.yml. -#}
 
@@ -55,12 +58,64 @@
     }) }}
 {%- endmacro %}
 
-{#- A sum of money that does not depend on the order rows arrive in: each
-    figure as an exact decimal (to 0.000001 万元, a hundredth of a yuan), summed
-    exactly, then a double again. A plain double sum differs in its last bits
-    with the row order, which an incremental build changes. -#}
+{#- Money (万元) and amounts in a unit, as stored: an exact decimal to 10^-10
+    of the unit (ingest computes them exactly: 399.4897 亿元 is 3994897 万元). -#}
+{% macro money(expr) -%}
+    cast({{ expr }} as decimal(38, 10))
+{%- endmacro %}
+
+{#- A sum of money: exact, and so independent of the order rows arrive in. -#}
 {% macro money_sum(expr) -%}
-    cast(sum(cast({{ expr }} as decimal(38, 6))) as double)
+    cast(sum(cast({{ expr }} as decimal(38, 10))) as decimal(38, 10))
+{%- endmacro %}
+
+{#- The period's label as reports print it: 2022年1-4月 (cumulative from
+    January), 2022年1月, 2020年 for a December (whole-year) figure. -#}
+{% macro period_label(period) -%}
+    case
+        when {{ period_month(period) }} = 12 then {{ dbt.concat([dbt.split_part(period, "'-'", 1), "'年'"]) }}
+        when {{ period_month(period) }} = 1 then {{ dbt.concat([dbt.split_part(period, "'-'", 1), "'年1月'"]) }}
+        else {{ dbt.concat([dbt.split_part(period, "'-'", 1), "'年1-'",
+                            dbt.safe_cast(period_month(period), dbt.type_string()), "'月'"]) }}
+    end
+{%- endmacro %}
+
+{#- The period keys every mart carries: year, month (1–12) and label. -#}
+{% macro period_keys(period) -%}
+    {{ period_year(period) }} as period_year,
+    {{ period_month(period) }} as period_month,
+    {{ period_label(period) }} as period_label
+{%- endmacro %}
+
+{#- The last non-null value of expr in the window so far (rows up to this one). -#}
+{% macro last_stated(expr, partition_by, order_by) -%}
+    {{ return(adapter.dispatch('last_stated')(expr, partition_by, order_by)) }}
+{%- endmacro %}
+
+{% macro default__last_stated(expr, partition_by, order_by) -%}
+    last_value({{ expr }} ignore nulls) over (
+        partition by {{ partition_by }} order by {{ order_by }} rows between unbounded preceding and current row)
+{%- endmacro %}
+
+{% macro spark__last_stated(expr, partition_by, order_by) -%}
+    last({{ expr }}, true) over (
+        partition by {{ partition_by }} order by {{ order_by }} rows between unbounded preceding and current row)
+{%- endmacro %}
+
+{#- ``select <columns>, tag from <relation> <one row per tag of tags_column>``:
+    the tags of a text column joined by '；' (ingest writes them so), one row each. -#}
+{% macro split_tags(relation, columns, tags_column) -%}
+    {{ return(adapter.dispatch('split_tags')(relation, columns, tags_column)) }}
+{%- endmacro %}
+
+{% macro default__split_tags(relation, columns, tags_column) -%}
+    select {{ columns }}, unnest(string_split({{ tags_column }}, '；')) as tag from {{ relation }}
+    where {{ tags_column }} is not null
+{%- endmacro %}
+
+{% macro spark__split_tags(relation, columns, tags_column) -%}
+    select {{ columns }}, explode(split({{ tags_column }}, '；')) as tag from {{ relation }}
+    where {{ tags_column }} is not null
 {%- endmacro %}
 
 {#- The values of a group joined into one string, in a stated order. (dbt.listagg

@@ -2,8 +2,9 @@
     file_id and period), keep those whose file is not superseded for that
     period, and of those, per key, the most recently accepted file's. Adds the
     file's submitter_code and received_at. ``where`` (on ``r``) narrows the
-    rows before the ranking — an incremental build's years. -#}
-{% macro standing_rows(rows, key_columns, where=none) -%}
+    rows before the ranking — an incremental build's years. ``by_indicator``:
+    the rows are an indicator report's, which stands per indicator it carries. -#}
+{% macro standing_rows(rows, key_columns, where=none, by_indicator=false) -%}
     select ranked.*
     from (
         select
@@ -18,6 +19,7 @@
         inner join {{ ref('stg_ledger__files') }} as f on f.file_id = r.file_id
         inner join {{ ref('stg_ledger__file_periods') }} as fp
             on fp.file_id = r.file_id and fp.period = r.period
+            {%- if by_indicator %} and fp.indicator = r.indicator{% endif %}
         where fp.superseded_by is null
         {%- if where %} and ({{ where }}){% endif %}
     ) as ranked

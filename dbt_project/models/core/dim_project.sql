@@ -1,7 +1,8 @@
 -- 项目维表（含属性历史）/ Key projects with attribute history (type-2): a new
 -- version starts in the first period whose standing report changes any
--- attribute (name, region, park, chain, nature, stage, total investment, start
--- date). valid_to_period is the first period of the next version (exclusive).
+-- attribute (name, region, park, chain, nature, stage, level, programmes,
+-- industrial, total investment, start date); an attribute a report left out
+-- keeps its earlier value (int_project_progress__standing). valid_to_period is the first period of the next version (exclusive).
 with standing as (
     select
         s.project_code,
@@ -13,7 +14,10 @@ with standing as (
         s.nature,
         s.stage,
         s.total_investment,
-        s.start_date
+        s.start_date,
+        s.project_level,
+        s.programmes,
+        case when s.is_industrial then 'true' when not s.is_industrial then 'false' end as is_industrial
     from {{ ref('int_project_progress__standing') }} as s
     left join {{ ref('dim_region') }} as r on r.region_code = s.region_code
 ),
@@ -23,7 +27,7 @@ flagged as (
     -- (a missing value and an empty one count as the same)
     select
         standing.*,
-        case when {% for c in ['project_name', 'region_code', 'park_code', 'industry_chain', 'nature', 'stage'] -%}
+        case when {% for c in ['project_name', 'region_code', 'park_code', 'industry_chain', 'nature', 'stage', 'project_level', 'programmes', 'is_industrial'] -%}
             coalesce(lag({{ c }}) over w, '') = coalesce({{ c }}, '') and
         {% endfor -%}
             coalesce(lag(total_investment) over w, -1) = coalesce(total_investment, -1) and
@@ -57,7 +61,10 @@ versions as (
         max(nature) as nature,
         max(stage) as stage,
         max(total_investment) as total_investment,
-        max(start_date) as start_date
+        max(start_date) as start_date,
+        max(project_level) as project_level,
+        max(programmes) as programmes,
+        max(is_industrial) as is_industrial
     from numbered
     group by project_code, version
 )
@@ -78,6 +85,9 @@ select
     v.nature,
     v.stage,
     v.total_investment,
-    v.start_date
+    v.start_date,
+    v.project_level,
+    v.programmes,
+    v.is_industrial = 'true' as is_industrial
 from versions as v
 left join {{ ref('dim_region') }} as g on g.region_code = v.region_code

@@ -12,13 +12,11 @@ with standing as (
         s.*,
         {{ period_year('s.period') }} as period_year,
         {{ period_month('s.period') }} as period_month
-    {% if is_incremental() -%}
-    -- only the touched years, narrowed before the ranking (the rule is the
-    -- standing model's, macro standing_rows; a key never spans two years)
-    from ({{ standing_rows(ref('stg_ledger__project_progress'), ['project_code', 'period'],
-                           where=period_year('r.period') ~ ' in (' ~ touched_years('project_progress') ~ ')') }}) as s
-    {%- else -%}
     from {{ ref('int_project_progress__standing') }} as s
+    {% if is_incremental() -%}
+    -- only the touched years (attributes a report left out come from the
+    -- project's earlier reports, of any year: the standing model carries them)
+    where {{ period_year('s.period') }} in ({{ touched_years('project_progress') }})
     {%- endif %}
 ),
 
@@ -53,6 +51,11 @@ select
     w.file_id,
     w.submitter_code,
     w.received_at,
+    w.industry_chain,
+    w.project_level,
+    w.programmes,
+    w.is_industrial,
+    w.start_date,
     w.period_year  -- last: Spark keeps the partition column last
 from with_previous as w
 left join {{ ref('dim_region') }} as r on r.region_code = w.region_code

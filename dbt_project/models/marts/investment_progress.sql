@@ -1,6 +1,8 @@
 -- 重点项目投资进度 / Key-project investment against the annual plan, for the
 -- province, every city and every county that has projects: completion, pace
--- against the calendar (month / 12) and rank among siblings.
+-- against the calendar (month / 12) and rank among siblings; with how complete
+-- the total is (the submitters expected and reported, the projects that dropped
+-- out of this period's reports).
 with projects as (
     select
         f.period,
@@ -45,6 +47,12 @@ sums as (
     group by period, region_code, region_level, parent_code
 ),
 
+not_reported as (
+    select region_code, period, count(distinct project_code) as projects_not_reported
+    from {{ ref('int_projects_not_reported') }}
+    group by region_code, period
+),
+
 measured as (
     select
         sums.*,
@@ -71,7 +79,16 @@ select
             order by case when m.completion_pct is null then 1 else 0 end, m.completion_pct desc
         )
     end as rank_in_parent,
-    p.region_name as parent_name
+    p.region_name as parent_name,
+    {{ period_keys('m.period') }},
+    coalesce(c.submitters_expected, 0) as submitters_expected,
+    coalesce(c.submitters_reported, 0) as submitters_reported,
+    coalesce(n.projects_not_reported, 0) as projects_not_reported,
+    (coalesce(c.submitters_reported, 0) = coalesce(c.submitters_expected, 0)
+     and coalesce(n.projects_not_reported, 0) = 0) as is_complete
 from measured as m
 inner join {{ ref('dim_region') }} as d on d.region_code = m.region_code
 left join {{ ref('dim_region') }} as p on p.region_code = m.parent_code
+left join {{ ref('int_submission_coverage') }} as c
+    on c.report_kind = 'project_progress' and c.period = m.period and c.region_code = m.region_code
+left join not_reported as n on n.region_code = m.region_code and n.period = m.period

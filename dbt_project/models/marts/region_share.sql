@@ -2,8 +2,12 @@
 -- city, and for each city one 'county_domain' row summing its 县域 (counties,
 -- autonomous counties, county-level cities: codes ending 21–69 and 81–99; not
 -- districts 01–20 nor statistical units 71–79), region_code being the city's.
+-- Quantities too (常住人口, 行政区域面积: the county domain's share of people
+-- and land), each in its unit. A county_domain row says how complete it is:
+-- the submitters expected and reported, the county-domain regions valid in the
+-- period's year and how many were summed.
 with v as (
-    select f.entity_code as region_code, f.period, f.indicator, f.value_wan
+    select f.entity_code as region_code, f.period, f.indicator, f.value
     from {{ ref('fct_indicator_values') }} as f
     where f.entity_type = 'region'
 ),
@@ -16,7 +20,7 @@ counties as (
         r.city_code,
         r.is_county_domain,
         v.indicator,
-        v.value_wan as value
+        v.value
     from v
     inner join {{ ref('dim_region') }} as r on r.region_code = v.region_code
     where r.region_level = 'county' and r.city_code is not null
@@ -47,6 +51,17 @@ rows_ as (
     inner join {{ ref('dim_region') }} as d on d.region_code = c.city_code
     where c.is_county_domain
     group by c.period, c.city_code, c.indicator
+),
+
+domain_regions as (
+    -- the county-domain regions of each city valid in each year the domain reported
+    select y.period_year, r.city_code, count(*) as regions_expected
+    from (select distinct {{ period_year('period') }} as period_year from rows_ where scope = 'county_domain') as y
+    inner join {{ ref('dim_region') }} as r
+        on r.is_county_domain and r.city_code is not null and not r.is_statistical
+        and (r.valid_from_year is null or r.valid_from_year <= y.period_year)
+        and (r.valid_to_year is null or r.valid_to_year >= y.period_year)
+    group by y.period_year, r.city_code
 )
 
 select
@@ -57,12 +72,24 @@ select
     r.indicator,
     i.indicator_name,
     r.value,
-    p.value_wan as parent_value,
-    {{ pct('r.value', 'p.value_wan') }} as share_pct,
+    p.value as parent_value,
+    {{ pct('r.value', 'p.value') }} as share_pct,
     r.city_code,
     c.region_name as city_name,
-    r.regions_summed
+    r.regions_summed,
+    {{ period_keys('r.period') }},
+    i.unit,
+    case when r.scope = 'county_domain' then coalesce(dr.regions_expected, 0) end as regions_expected,
+    case when r.scope = 'county_domain' then coalesce(cov.submitters_expected, 0) end as submitters_expected,
+    case when r.scope = 'county_domain' then coalesce(cov.submitters_reported, 0) end as submitters_reported,
+    case when r.scope = 'county_domain' then
+        coalesce(cov.submitters_reported, 0) = coalesce(cov.submitters_expected, 0)
+        and r.regions_summed = coalesce(dr.regions_expected, 0)
+    end as is_complete
 from rows_ as r
 inner join {{ ref('stg_reference__indicators') }} as i on i.indicator = r.indicator
 inner join {{ ref('dim_region') }} as c on c.region_code = r.city_code
 left join v as p on p.region_code = r.city_code and p.period = r.period and p.indicator = r.indicator
+left join domain_regions as dr on dr.city_code = r.city_code and dr.period_year = {{ period_year('r.period') }}
+left join {{ ref('int_submission_coverage') }} as cov
+    on cov.report_kind = 'region_indicators' and cov.period = r.period and cov.region_code = r.city_code

@@ -13,10 +13,16 @@ with received as (
         f.error_count,
         f.warning_count,
         rp.row_count,
-        fp.file_id is not null and fp.superseded_by is null as is_standing
+        coalesce(fp.is_standing, false) as is_standing
     from {{ ref('stg_ledger__received_periods') }} as rp
     inner join {{ ref('stg_ledger__files') }} as f on f.file_id = rp.file_id
-    left join {{ ref('stg_ledger__file_periods') }} as fp
+    left join (
+        -- a file stands for a period while any of it does (an indicator report
+        -- stands per indicator it carries)
+        select file_id, period, max(case when superseded_by is null then 1 else 0 end) = 1 as is_standing
+        from {{ ref('stg_ledger__file_periods') }}
+        group by file_id, period
+    ) as fp
         on fp.file_id = rp.file_id and fp.period = rp.period
     where f.report_kind is not null
 ),
@@ -32,7 +38,15 @@ keys as (
 ),
 
 standing as (
-    select * from received where is_standing
+    -- the latest standing file (several stand when each carries other indicators)
+    select * from (
+        select
+            received.*,
+            row_number() over (partition by period, submitter_code, report_kind order by file_id desc) as recency
+        from received
+        where is_standing
+    ) as s
+    where recency = 1
 ),
 
 latest_rejected as (
@@ -81,7 +95,8 @@ select
     e.due_date,
     e.period is not null as is_expected,
     (s.file_id is null and e.due_date is not null and e.due_date < cast(run.as_of as date)) as is_late,
-    d.region_level as submitter_level
+    d.region_level as submitter_level,
+    {{ period_keys('k.period') }}
 from keys as k
 cross join run
 left join expected as e

@@ -4,5 +4,6 @@ select
     report_kind,
     period,
     cast(superseded_by as bigint) as superseded_by,
-    superseded_at
+    superseded_at,
+    indicator
 from {{ source('ledger', 'file_periods') }}

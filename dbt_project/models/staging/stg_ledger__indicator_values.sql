@@ -1,3 +1,4 @@
+-- value: the figure in its unit (万元 for money; 万人, 平方公里, 个 for quantities)
 select
     cast(file_id as bigint) as file_id,
     entity_type,
@@ -5,7 +6,8 @@ select
     entity_name,
     period,
     indicator,
-    cast(value_wan as double) as value_wan,
+    {{ money('value_wan') }} as value,
+    coalesce(unit, '万元') as unit,
     original_value,
     original_unit,
     row_number

@@ -1,3 +1,5 @@
+-- attributes_carried: the optional attribute columns the file had (NULL: all,
+-- for files recorded before the ledger kept it)
 select
     cast(file_id as bigint) as file_id,
     period,
@@ -8,9 +10,13 @@ select
     industry_chain,
     nature,
     stage,
-    cast(total_investment as double) as total_investment,
-    cast(annual_plan as double) as annual_plan,
-    cast(ytd_completed as double) as ytd_completed,
+    {{ money('total_investment') }} as total_investment,
+    {{ money('annual_plan') }} as annual_plan,
+    {{ money('ytd_completed') }} as ytd_completed,
     start_date,
+    project_level,
+    programmes,
+    is_industrial,
+    attributes_carried,
     row_number
 from {{ source('ledger', 'project_progress') }}
