@@ -80,6 +80,10 @@ def build_landing_sensor(home: WarehouseHome):
 def _write_alert_file(home: WarehouseHome, alert: dict, name: str, log_line: str) -> str:
     home.alerts.mkdir(parents=True, exist_ok=True)
     path = home.alerts / name
+    n = 1
+    while path.exists():  # two alerts in one second: both kept
+        n += 1
+        path = home.alerts / name.replace(".json", f"-{n}.json")
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(alert, ensure_ascii=False, indent=1), encoding="utf-8")
     tmp.replace(path)
