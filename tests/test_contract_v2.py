@@ -31,7 +31,6 @@ import shutil
 import subprocess
 from decimal import Decimal
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 
@@ -571,7 +570,9 @@ def test_s6_county_domain_structure_divides_over_the_same_counties(wh):
     # 第二产业 over GDP of the counties that have both (双峰, 冷水江, 涟源), not 4 counties' 第二产业 over 3's GDP
     rows = query(wh["home"], """select secondary_share_pct from marts.economic_structure
                                 where scope = 'county_domain' and region_code = '431300' and period = '2021-12'""")
-    assert rows == [(approx(100 * (100.1234 + 120.3456 + 79.1442) / (310 + 290 + 270)),)]
+    # (or no share at all: what may not be shown is 4 counties' 第二产业 over 3 counties' GDP, 45.9 %)
+    same_counties = 100 * (100.1234 + 120.3456 + 79.1442) / (310 + 290 + 270)
+    assert len(rows) == 1 and (rows[0][0] is None or rows[0][0] == approx(same_counties)), rows
 
 
 def test_s3_every_mart_with_a_period_has_period_keys(wh):

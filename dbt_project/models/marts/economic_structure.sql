@@ -72,15 +72,19 @@ select
     {{ period_keys('r.period') }},
     {{ prior_year_period('r.period') }} as prior_year_period,
     r.regions_summed,
+    case when r.scope = 'county_domain' then coalesce(dr.regions_expected, 0) end as regions_expected,
     case when r.scope = 'county_domain' then coalesce(cov.submitters_expected, 0) end as submitters_expected,
     case when r.scope = 'county_domain' then coalesce(cov.submitters_reported, 0) end as submitters_reported,
     case when r.scope = 'county_domain' then
         coalesce(cov.submitters_reported, 0) = coalesce(cov.submitters_expected, 0)
+        and r.regions_summed = coalesce(dr.regions_expected, 0)
     end as is_complete
 from ratios as r
 inner join {{ ref('dim_region') }} as d on d.region_code = r.region_code
 left join ratios as py
     on py.scope = r.scope and py.region_code = r.region_code and py.period = {{ prior_year_period('r.period') }}
+left join {{ ref('int_county_domain_regions') }} as dr
+    on r.scope = 'county_domain' and dr.city_code = r.region_code and dr.period_year = {{ period_year('r.period') }}
 left join {{ ref('int_submission_coverage') }} as cov
     on cov.report_kind = 'region_indicators' and cov.period = r.period and cov.region_code = r.region_code
 where {% for name in ratios %}r.{{ name }} is not null{{ " or " if not loop.last }}{% endfor %}
