@@ -542,3 +542,27 @@ def test_accounts_from_the_command_line_and_no_password_kept_or_logged(site, tmp
     hashes = [h for (h,) in con.execute("select password_hash from users")]
     con.close()
     assert hashes and all(h.startswith("$argon2id$") for h in hashes)
+
+
+def test_a_refresh_waits_for_a_check_that_holds_the_ledger(site):
+    """The site's check of an upload reads the ledger for a moment (another process,
+    read-only, which blocks a writer); a refresh that starts then waits for it
+    instead of failing the night."""
+    from ingest.ledger import Ledger
+
+    home = site["home"]
+    Ledger(home.ledger).close()  # the ledger exists (the browser test's refresh made it too)
+    reader = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from ingest.ledger import Ledger; "
+         "l = Ledger(__import__('pathlib').Path(sys.argv[1]), read_only=True); print('open', flush=True); "
+         "time.sleep(1.5); l.close()", str(home.ledger)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert reader.stdout.readline().strip() == "open"
+        started = time.monotonic()
+        writer = Ledger(home.ledger)
+        waited = time.monotonic() - started
+        writer.close()
+    finally:
+        reader.kill()
+        reader.wait()
+    assert 0.3 < waited < 30
