@@ -23,6 +23,7 @@ from ingest.settings import Limits
 
 FIELD_CAP = 4096  # bytes of a text field (only csrf_token is read)
 MAX_NAME_CHARS = 120
+MAX_NAME_BYTES = 200  # room for " (2)" under the usual 255-byte limit
 UNSAFE_CHARS = set('<>:"|?*\\/')
 
 
@@ -212,7 +213,8 @@ def _discard(part: _Part, tmpdir: Path) -> None:
 def safe_name(original: str) -> str:
     """A file name for the landing folder made from the browser's: the last path
     component only, control and reserved characters replaced, no leading dot, no
-    suffix that marks an upload in progress, at most 120 characters (extension kept)."""
+    suffix that marks an upload in progress, at most 120 characters and 200 bytes
+    (extension kept)."""
     name = original.replace("\\", "/").rsplit("/", 1)[-1]
     name = unicodedata.normalize("NFC", name)
     name = "".join("_" if ch in UNSAFE_CHARS else ch for ch in name
@@ -220,10 +222,14 @@ def safe_name(original: str) -> str:
     name = name.strip().lstrip(".").strip()
     if name.lower().endswith(PARTIAL_SUFFIXES):
         name += "_"  # ingest would take it for an upload still arriving
-    if len(name) > MAX_NAME_CHARS:
+    if len(name) > MAX_NAME_CHARS or len(name.encode("utf-8")) > MAX_NAME_BYTES:
         stem, dot, ext = name.rpartition(".")
         ext = dot + ext if dot and len(ext) <= 8 else ""
-        name = name[:MAX_NAME_CHARS - len(ext)] + ext
+        stem = name[:len(name) - len(ext)] if ext else name
+        stem = stem[:MAX_NAME_CHARS - len(ext)]
+        while len((stem + ext).encode("utf-8")) > MAX_NAME_BYTES:  # a file system's limit is 255 bytes
+            stem = stem[:-1]
+        name = stem.rstrip() + ext
     return name or "upload"
 
 

@@ -421,7 +421,11 @@ def test_a_file_named_with_a_path_lands_as_a_plain_name_in_the_accounts_folder(c
     assert res.status_code == 200
     assert "<script" not in res.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;=HYPERLINK(1).csv" in res.text  # as sent, escaped
+    long_name = "冷水江" * 100 + ".xlsx"  # 905 bytes: more than a file system takes
+    res = upload(client, [(long_name, GOOD), ("..", FOREIGN)])
+    assert res.status_code == 200
     names = sorted(p.name for p in (home.landing / "431381").iterdir())
+    assert "冷水江" * 21 + "冷水.xlsx" in names and "upload" in names
     # the last component only, reserved characters replaced, no leading dot, no "in progress" suffix
     assert {"script_=HYPERLINK(1).csv", "hidden.part_", "[31m"} <= set(names)
     assert all("/" not in n and not n.startswith(".") for n in names)
