@@ -9,6 +9,7 @@ component, every text on a page is escaped, and no page carries a script.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import os
@@ -40,6 +41,7 @@ CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'
 SECURITY_HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
                     (b"x-frame-options", b"DENY"), (b"referrer-policy", b"no-referrer"),
                     (b"cross-origin-opener-policy", b"same-origin"), (b"cache-control", b"no-store")]
+MAX_USERNAME, MAX_PASSWORD = 64, 1024  # what a login form may carry into the hash and the audit log
 CSRF_ZH = "表单已失效或来源不明（CSRF 校验失败），请刷新页面后重试"
 CSRF_EN = "the form's CSRF token is missing or wrong; reload the page and try again"
 
@@ -148,10 +150,10 @@ def create_app(settings: Settings):
         acc, session, _ = load(request)
         try:
             form = await request.form(max_files=0, max_fields=10)
-            username = str(form.get("username") or "").strip()
-            password = str(form.get("password") or "")
+            username = str(form.get("username") or "").strip()[:MAX_USERNAME]
+            password = str(form.get("password") or "")[:MAX_PASSWORD]
             if not csrf_ok(session, form.get("csrf_token")):
-                audit(request, "login_refused", user=username, reason="csrf")
+                audit(request, "login_refused", user=username if acc.get(username) else None, reason="csrf")
                 session = session or acc.new_session()
                 resp = page(request, "login.html", 403, session=session, error=(CSRF_ZH, CSRF_EN),
                             username=username)
@@ -160,7 +162,7 @@ def create_app(settings: Settings):
             wait = acc.locked_for(username, address(request))
             if wait > 0:
                 minutes = int(wait // 60) + 1
-                audit(request, "login_refused", user=username, reason="locked")
+                audit(request, "login_refused", user=username if acc.get(username) else None, reason="locked")
                 resp = page(request, "login.html", 429, session=session, username=username, error=(
                     f"登录失败次数过多，请 {minutes} 分钟后再试",
                     f"too many failed logins; try again in {minutes} minute(s)"))
@@ -169,7 +171,11 @@ def create_app(settings: Settings):
             user = await run_in_threadpool(acc.verify, username, password)
             if user is None:
                 acc.failed(username, address(request))
-                audit(request, "login_failed", user=username)
+                if acc.get(username) is not None:
+                    audit(request, "login_failed", user=username)
+                else:  # a name that is no account may be a password typed in the wrong field: not logged as such
+                    audit(request, "login_failed", user=None, unknown_user_sha256=hashlib.sha256(
+                        username.encode("utf-8")).hexdigest()[:16])
                 return page(request, "login.html", 401, session=session, username=username,
                             error=("用户名或密码错误（或账户已停用）", "wrong username or password (or the account "
                                    "is disabled)"))

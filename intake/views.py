@@ -51,6 +51,14 @@ def decorate(rec: dict, *, code: str | None = None, stem: str | None = None) -> 
     return rec
 
 
+def _order(entry: tuple[str, str, Path]) -> tuple[str, int]:
+    """A receipt's time, then its file number (files of one second in the order ingest took them)."""
+    stem = entry[0]
+    time_part, _, rest = stem.partition("_")
+    _, _, file_id = rest.partition("_")
+    return time_part, int(file_id) if file_id.isdigit() else -1
+
+
 def list_receipts(home: WarehouseHome, account_code: str, limit: int = 200) -> list[dict]:
     """The receipts of every code the account may see, newest first (by the
     receipt's time, which begins its name)."""
@@ -59,7 +67,7 @@ def list_receipts(home: WarehouseHome, account_code: str, limit: int = 200) -> l
         for p in (home.receipts / code).glob("*.json"):
             if STEM.match(p.stem):
                 found.append((p.stem, code, p))
-    found.sort(key=lambda t: t[0], reverse=True)
+    found.sort(key=_order, reverse=True)
     out = []
     for _, code, p in found[:limit]:
         rec = _load(p, code)

@@ -322,6 +322,11 @@ def test_the_sixth_wrong_password_is_answered_429(site):
         assert login(c, "lockme").status_code == 303
     kinds = [e["event"] for e in audit_lines(home) if e.get("user") == "lockme"]
     assert kinds.count("login_failed") == 5 and kinds.count("login_refused") == 3 and kinds[-1] == "login"
+    # a name that is no account (it may be a password typed in the wrong field) is not written down
+    unknown = [e for e in audit_lines(home) if e["address"] == "10.1.1.3" and e["event"] == "login_failed"]
+    assert len(unknown) == 5 and [e["user"] for e in unknown] == [None] * 4 + ["proxied"]
+    assert all(len(e["unknown_user_sha256"]) == 16 for e in unknown[:4])
+    assert "nobody1" not in (home.intake / "audit.log").read_text(encoding="utf-8")
 
 
 def raw_upload(base: str, cookie: str, token: str, total: int, declared: int | None = None) -> tuple[bytes, int]:
