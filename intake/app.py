@@ -204,8 +204,7 @@ def create_app(settings: Settings):
         finally:
             acc.close()
 
-    def upload_page(request: Request, acc: Accounts, session: Session, user: User, status: int = 200,
-                    **context) -> HTMLResponse:
+    def upload_page(request: Request, session: Session, user: User, status: int = 200, **context) -> HTMLResponse:
         limits = UploadLimits.from_env()
         return page(request, "upload.html", status, session=session, user=user,
                     max_mb=f"{limits.max_file_bytes / 2**20:,.0f}", max_files=limits.max_files, **context)
@@ -215,7 +214,7 @@ def create_app(settings: Settings):
         try:
             if not user:
                 return to_login()
-            return upload_page(request, acc, session, user)
+            return upload_page(request, session, user)
         finally:
             acc.close()
 
@@ -246,7 +245,7 @@ def create_app(settings: Settings):
             except UploadRefused as exc:
                 audit(request, "upload_refused", user=user.username, code=user.code, status=exc.status,
                       reason=exc.en)
-                return upload_page(request, acc, session, user, exc.status, error=(exc.zh, exc.en))
+                return upload_page(request, session, user, exc.status, error=(exc.zh, exc.en))
             results = []
             try:
                 for rec in received:
@@ -268,7 +267,7 @@ def create_app(settings: Settings):
                                     "check": views.decorate(receipt) if receipt else None})
             finally:
                 shutil.rmtree(tmpdir, ignore_errors=True)
-            return upload_page(request, acc, session, user, results=results)
+            return upload_page(request, session, user, results=results)
         finally:
             acc.close()
 
