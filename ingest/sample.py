@@ -356,13 +356,15 @@ def build_evaluations(rng: random.Random, parks: list[Park], park_vals: dict) ->
     growth, 十先进 by 税收 per 亩, 星级 (1–5) for about a third of the parks."""
     rows = []
     for year in (2021, 2022, 2023):
-        rev = {p.code: park_vals[(p.code, year, "industrial_revenue")] for p in parks}
-        growth = {p.code: rev[p.code] / park_vals[(p.code, year - 1, "industrial_revenue")] for p in parks}
-        per_mu = {p.code: park_vals[(p.code, year, "tax")] / p.area_mu for p in parks}
+        rev = {p.code: park_vals[(p.code, year, "industrial_revenue")] for p in parks
+               if park_vals[(p.code, year, "industrial_revenue")] > 0}  # the parks reporting that year
+        growth = {c: v / park_vals[(c, year - 1, "industrial_revenue")] for c, v in rev.items()
+                  if park_vals[(c, year - 1, "industrial_revenue")] > 0}
+        per_mu = {p.code: park_vals[(p.code, year, "tax")] / p.area_mu for p in parks if p.code in rev}
         for category, score in (("十强", rev), ("十快", growth), ("十先进", per_mu)):
             for rank, code in enumerate(sorted(score, key=lambda c: -score[c])[:10], 1):
                 rows.append([f"{year}年", code, next(p.name for p in parks if p.code == code), category, rank, None])
-        rated = sorted(rng.sample([p.code for p in parks], len(parks) // 3))
+        rated = sorted(rng.sample(sorted(rev), len(parks) // 3))
         for code in rated:
             stars = min(5, 1 + sum(per_mu[code] > per_mu[c] for c in rated) * 5 // len(rated))
             rows.append([f"{year}年", code, next(p.name for p in parks if p.code == code), "星级", None, stars])
