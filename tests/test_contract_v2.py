@@ -389,6 +389,19 @@ def test_s3_period_keys_and_prior_year_period(wh):
     assert types == {"period_year": "INTEGER", "period_month": "INTEGER"}
 
 
+def test_s3_every_mart_with_a_period_has_period_keys(wh):
+    rows = query(wh["home"], """select table_name, list(column_name) from duckdb_columns()
+                                where schema_name = 'marts' group by table_name""")
+    cols = dict(rows)
+    with_period = sorted(t for t, c in cols.items() if "period" in c)
+    assert {"investment_by_group", "project_starts", "economic_structure", "park_evaluations",
+            "park_evaluation_counts", "investment_progress", "region_share"} <= set(with_period)
+    for t in with_period:
+        assert {"period_year", "period_month", "period_label"} <= set(cols[t]), t
+    for t in ("park_share_comparison", "growth_comparison", "park_rankings", "economic_structure"):
+        assert "prior_year_period" in cols[t], t
+
+
 # -- §4 ------------------------------------------------------------------------------------------
 
 def test_s4_money_in_yi_is_stored_and_summed_exactly(wh):
@@ -573,19 +586,6 @@ def test_s6_county_domain_structure_divides_over_the_same_counties(wh):
     # (or no share at all: what may not be shown is 4 counties' 第二产业 over 3 counties' GDP, 45.9 %)
     same_counties = 100 * (100.1234 + 120.3456 + 79.1442) / (310 + 290 + 270)
     assert len(rows) == 1 and (rows[0][0] is None or rows[0][0] == approx(same_counties)), rows
-
-
-def test_s3_every_mart_with_a_period_has_period_keys(wh):
-    rows = query(wh["home"], """select table_name, list(column_name) from duckdb_columns()
-                                where schema_name = 'marts' group by table_name""")
-    cols = dict(rows)
-    with_period = sorted(t for t, c in cols.items() if "period" in c)
-    assert {"investment_by_group", "project_starts", "economic_structure", "park_evaluations",
-            "park_evaluation_counts", "investment_progress", "region_share"} <= set(with_period)
-    for t in with_period:
-        assert {"period_year", "period_month", "period_label"} <= set(cols[t]), t
-    for t in ("park_share_comparison", "growth_comparison", "park_rankings", "economic_structure"):
-        assert "prior_year_period" in cols[t], t
 
 
 # -- §7 ------------------------------------------------------------------------------------------
