@@ -383,7 +383,7 @@ class Ledger:
               and (? or list_contains(?::varchar[], fp.indicator))
             group by all order by fp.period, fp.file_id""",
             [sorted(period_rows), submitter, kind, inds is None, inds or []]).fetchall()
-        names = reference.indicator_names()
+        names = {f.name: f.zh for f in reference.kinds().get(kind, [])}  # the kind's own words (园区生产总值)
         out = []
         for fid, fname, period, carried in rows:
             if inds is None:
