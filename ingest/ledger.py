@@ -204,6 +204,27 @@ class LedgerBusy(Exception):
                          f"try again in a few minutes")
 
 
+def _connect_writer(path: Path, config: dict[str, str]) -> duckdb.DuckDBPyConnection:
+    """The pipeline's read-write connection. A reader's short read-only connection
+    (``parkstat check``, the upload site's check of an upload) holds a lock that
+    blocks a writer: wait for it, up to PARKSTAT_LEDGER_WAIT_SECONDS (60), rather
+    than fail the night."""
+    import time
+
+    try:
+        patience = float(os.environ.get("PARKSTAT_LEDGER_WAIT_SECONDS", "60"))
+    except ValueError:
+        patience = 60.0
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            return duckdb.connect(str(path), config=config)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.25)
+
+
 class Ledger:
     def __init__(self, path: Path, read_only: bool = False):
         """``read_only`` (for ``parkstat check``): nothing is written; a warehouse
@@ -220,7 +241,7 @@ class Ledger:
                 raise LedgerBusy(path) from exc
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self.con = duckdb.connect(str(path), config=config)
+            self.con = _connect_writer(path, config)
             self.con.execute(SCHEMA)
             self._migrate()
         migrated = self.con.execute("""select count(*) from duckdb_columns() where schema_name = 'main'
@@ -362,7 +383,7 @@ class Ledger:
               and (? or list_contains(?::varchar[], fp.indicator))
             group by all order by fp.period, fp.file_id""",
             [sorted(period_rows), submitter, kind, inds is None, inds or []]).fetchall()
-        names = reference.indicator_names()
+        names = {f.name: f.zh for f in reference.kinds().get(kind, [])}  # the kind's own words (园区生产总值)
         out = []
         for fid, fname, period, carried in rows:
             if inds is None:

@@ -25,6 +25,7 @@ SHEET_HINTS = {
     "park_indicators": ("园区指标", "园区", "park_indicators"),
     "region_indicators": ("区域指标", "地区指标", "region"),
     "park_registry": ("园区名录", "名录", "registry"),
+    "park_evaluations": ("园区评价", "评价", "evaluation"),
 }
 
 

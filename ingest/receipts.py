@@ -15,7 +15,7 @@ from ingest.settings import display_zone
 STATUS_ZH = {"accepted": "已接收", "accepted_with_warnings": "已接收（有警告）", "rejected": "已退回",
              "duplicate": "重复文件（已处理过，不再处理）"}
 KIND_ZH = {"project_progress": "重点项目进度", "park_indicators": "园区指标", "region_indicators": "区域指标",
-           "park_registry": "园区名录", None: "未识别"}
+           "park_registry": "园区名录", "park_evaluations": "园区评价", None: "未识别"}
 _SAFE = re.compile(r"^\d{6}$")
 
 

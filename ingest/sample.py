@@ -124,6 +124,7 @@ def build(seed: int = SEED):
                 name = name.removesuffix("区") + "二区" if not name.endswith("二区") else name + "（扩）"
             parks.append(Park(f"{city}-{abbr}{i + 1:02d}", name, host, city, level if i < 2 else "省级",
                               rng.randrange(3000, 60000)))
+    newcomers = newcomer_parks(parks)
     # city totals (万元), growing ~6 % a year; the parks' part of each city, then
     # the counties: each county at least what its parks produce, the rest of the
     # city spread over all its counties, so that the counties add up to the city.
@@ -168,6 +169,11 @@ def build(seed: int = SEED):
                 pinned = HENGYANG_COUNTY_GDP_2021 if (city, year, ind) == (HENGYANG, 2021, "gdp") else {}
                 parts = _split(round(city_park[city]), [park_weight[(p.code, ind)] * rng.uniform(0.95, 1.05)
                                                         for p in cps])
+                if year < NEW_PARK_FIRST_YEAR:  # a park that reports only from then on has no part before
+                    for i, p in enumerate(cps):
+                        if p.code in newcomers:
+                            parts[i - 1] += parts[i]
+                            parts[i] = 0
                 if pinned:
                     parts = _fit_parks(parts, [p.region_code for p in cps], pinned)
                 county_vals = dict.fromkeys(counties[city], 0)
@@ -185,6 +191,11 @@ def build(seed: int = SEED):
     projects = build_projects(rng, parks, counties)
     region_vals.update(build_structure(rng, cities, counties, region_vals))
     return cities, counties, parks, region_vals, park_vals, projects
+
+
+def newcomer_parks(parks: list[Park]) -> set[str]:
+    """The parks that report for the first time in NEW_PARK_FIRST_YEAR: the last of each city in NEW_PARK_CITIES."""
+    return {[p for p in parks if p.city_code == c][-1].code for c in NEW_PARK_CITIES}
 
 
 def _fit_parks(parts: list[int], hosts: list[str], pinned: dict[str, int]) -> list[int]:
@@ -238,7 +249,7 @@ def build_projects(rng: random.Random, parks: list[Park], counties: dict[str, li
                 i = sum(1 for p in projects if p["region_code"] == county) + 1
                 chain = rng.choice(CHAINS)
                 total = rng.randrange(20_000, 400_000)
-                starts = rng.choice([0, 0, 0, 3, 4]) if last == 6 else rng.choice([0, 0, 3, 4, 5, 7, 9])
+                starts = rng.choice([0, 0, 0, 3, 4]) if many else rng.choice([0, 0, 3, 4, 5, 7, 9])
                 projects.append({
                     "project_code": f"XM{county}{year % 100:02d}{i:02d}", "region_code": county,
                     "project_name": f"{reference.divisions()[county].name}{chain}项目{year % 100}-{i}",
@@ -257,13 +268,16 @@ def build_projects(rng: random.Random, parks: list[Park], counties: dict[str, li
                           or (r == city and y == year)), None)
         # annual plans, and the cumulative figure of the pinned month, where the seeds give them
         for scope in {r for r, y, m in PROJECT_TARGETS if y == year and m == pin_month}:
-            members = [p for p in projects if p["region_code"] == scope or
-                       reference.divisions()[p["region_code"]].parent_code == scope]
+            members = [p for p in projects if (p["region_code"] == scope or
+                       reference.divisions()[p["region_code"]].parent_code == scope)
+                       and (not p["starts"] or p["starts"] <= pin_month)]  # those in the pinned month's report
             if not members:
                 continue
             plan, done = PROJECT_TARGETS[(scope, year, pin_month)]
             for p, v in zip(members, _split(plan, [p["plan_weight"] for p in members])):
                 p["annual_plan"] = v
+                # a year's plan is a part of the whole: 30–50 % of the total investment
+                p["total_investment"] = max(p["total_investment"], round(v / rng.uniform(0.3, 0.5)))
             for p, v in zip(members, _split(done, [p["annual_plan"] * p["pace"] for p in members])):
                 p["done_at"] = (pin_month, v)
         for p in projects:
@@ -342,13 +356,15 @@ def build_evaluations(rng: random.Random, parks: list[Park], park_vals: dict) ->
     growth, 十先进 by 税收 per 亩, 星级 (1–5) for about a third of the parks."""
     rows = []
     for year in (2021, 2022, 2023):
-        rev = {p.code: park_vals[(p.code, year, "industrial_revenue")] for p in parks}
-        growth = {p.code: rev[p.code] / park_vals[(p.code, year - 1, "industrial_revenue")] for p in parks}
-        per_mu = {p.code: park_vals[(p.code, year, "tax")] / p.area_mu for p in parks}
+        rev = {p.code: park_vals[(p.code, year, "industrial_revenue")] for p in parks
+               if park_vals[(p.code, year, "industrial_revenue")] > 0}  # the parks reporting that year
+        growth = {c: v / park_vals[(c, year - 1, "industrial_revenue")] for c, v in rev.items()
+                  if park_vals[(c, year - 1, "industrial_revenue")] > 0}
+        per_mu = {p.code: park_vals[(p.code, year, "tax")] / p.area_mu for p in parks if p.code in rev}
         for category, score in (("十强", rev), ("十快", growth), ("十先进", per_mu)):
             for rank, code in enumerate(sorted(score, key=lambda c: -score[c])[:10], 1):
                 rows.append([f"{year}年", code, next(p.name for p in parks if p.code == code), category, rank, None])
-        rated = sorted(rng.sample([p.code for p in parks], len(parks) // 3))
+        rated = sorted(rng.sample(sorted(rev), len(parks) // 3))
         for code in rated:
             stars = min(5, 1 + sum(per_mu[code] > per_mu[c] for c in rated) * 5 // len(rated))
             rows.append([f"{year}年", code, next(p.name for p in parks if p.code == code), "星级", None, stars])
@@ -429,7 +445,7 @@ def write_sample(landing: Path, seed: int = SEED) -> list[Path]:
     """Write the sample submissions under ``landing/<submitter>/``; returns the files written."""
     cities, counties, parks, region_vals, park_vals, projects = build(seed)
     inds = list(RATIO_OF_GDP)
-    newcomers = {[p for p in parks if p.city_code == c][-1].code for c in NEW_PARK_CITIES}
+    newcomers = newcomer_parks(parks)
     for i, city in enumerate(sorted(cities)):
         shape = "gbk_title_yi" if city == LOUDI else SHAPES[i % len(SHAPES)]
         name = cities[city]

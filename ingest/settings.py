@@ -15,6 +15,8 @@
     published/history/<id>/     the last N publishes (PARKSTAT_KEEP_PUBLISHES), for rollback
     alerts/                     a JSON file per failed run (the run-failure sensor)
     dagster/                    the Dagster instance (runs, schedules, sensors)
+    intake/                     the upload site (parkstat serve): accounts.sqlite (accounts,
+                                sessions, uploads; never the ledger), audit.log, tmp/
 """
 
 from __future__ import annotations
@@ -146,6 +148,11 @@ class WarehouseHome:
         """This home's own reporting calendar, when it has one (the demo writes it:
         the sample's calendar ends where its data ends); PARKSTAT_REPORTING_CALENDAR wins."""
         return self.root / "reporting_calendar.csv"
+
+    @property
+    def intake(self) -> Path:
+        """The upload site's own state (``parkstat serve``): accounts, sessions, its audit log."""
+        return self.root / "intake"
 
     def ensure(self) -> "WarehouseHome":
         for p in (self.landing, self.archive, self.receipts, self.ledger.parent, self.staged,

@@ -14,7 +14,7 @@ from decimal import Decimal
 import polars as pl
 
 from ingest import reference
-from ingest.text import fold_dashes, nfkc, normalise_word
+from ingest.text import fold_dashes, nfkc, normalise_word, to_simplified
 
 # amounts (money in 万元, quantities in their unit) as stored: exact decimals
 AMOUNT = pl.Decimal(38, 10)
@@ -131,10 +131,11 @@ _TAG_SEPARATORS = re.compile(r"[；;、,，/]+")
 
 def parse_tags(text: str) -> str | None:
     """``'双引擎；三高四新'`` -> ``'双引擎；三高四新'`` (separators ；;、, folded to
-    ；, spaces dropped, each tag once, in the order written); None when empty."""
+    ；, spaces dropped, Traditional made Simplified (雙引擎 -> 双引擎), each tag
+    once, in the order written); None when empty."""
     if is_missing(text):
         return None
-    tags = [t.strip() for t in _TAG_SEPARATORS.split(nfkc(text).replace("；", ";"))]
+    tags = [to_simplified(t.strip()) for t in _TAG_SEPARATORS.split(nfkc(text).replace("；", ";"))]
     tags = list(dict.fromkeys(t for t in tags if t and t not in reference.missing_tokens()))
     return "；".join(tags) or None
 

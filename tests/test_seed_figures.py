@@ -6,8 +6,11 @@ checks of every mart."""
 
 from __future__ import annotations
 
+import datetime as dt
+import difflib
 import os
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -131,18 +134,87 @@ def test_who_has_not_reported(sample):
     assert max(p for p, _, k in status if k == "project_progress") == "2023-12"
 
 
+# each query of the guide, then its documented answer: a ```text block whose
+# first line is "-- answer" and whose other lines are the rows, values joined by "|"
+GUIDE_BLOCK = re.compile(r"```(sql|text)\n(.*?)```", flags=re.S)
+ANSWER_MARK = "-- answer"
+
+
+def guide_blocks() -> list[tuple[str, str]]:
+    return GUIDE_BLOCK.findall(ANALYSTS.read_text(encoding="utf-8"))
+
+
 def sql_blocks() -> list[str]:
-    return re.findall(r"```sql\n(.*?)```", ANALYSTS.read_text(encoding="utf-8"), flags=re.S)
+    return [body for kind, body in guide_blocks() if kind == "sql"]
+
+
+def answer_blocks() -> list[str | None]:
+    """Per sql block, the answer block right after it (None if there is none)."""
+    blocks = guide_blocks()
+    out = []
+    for i, (kind, _) in enumerate(blocks):
+        if kind != "sql":
+            continue
+        nxt = blocks[i + 1] if i + 1 < len(blocks) else None
+        out.append(nxt[1] if nxt and nxt[0] == "text" and nxt[1].startswith(ANSWER_MARK + "\n") else None)
+    return out
+
+
+def answer_value(v) -> str:
+    """One value as docs/analysts.md prints it: text as is; numbers (integer,
+    DECIMAL, DOUBLE) in plain notation without trailing zeros (33.0 -> 33,
+    399.4897000000 -> 399.4897); true/false; NULL; dates ISO."""
+    if v is None:
+        return "NULL"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        v = Decimal(repr(v))
+    if isinstance(v, Decimal):
+        text = format(v.normalize(), "f")
+        return "0" if text in ("-0", "0") else text
+    if isinstance(v, (dt.date, dt.datetime)):
+        return v.isoformat(sep=" ") if isinstance(v, dt.datetime) else v.isoformat()
+    return str(v)
+
+
+def answer_lines(rows: list[tuple]) -> list[str]:
+    return ["|".join(answer_value(v) for v in row) for row in rows]
+
+
+def documented_lines(block: str) -> list[str]:
+    return [line.strip() for line in block.splitlines()[1:] if line.strip()]
 
 
 def test_the_analyst_guide_has_a_query_for_each_question():
-    assert len(sql_blocks()) >= 12
+    assert len(sql_blocks()) >= 30
+    # every figure of contract v2 has a question with a query that uses it
+    queries = "\n".join(sql_blocks())
+    for name in ("investment_by_group", "project_starts", "economic_structure", "park_evaluation_counts",
+                 "park_evaluations", "projects_not_reported", "is_complete", "parks_compared",
+                 "park_growth_change_pp", "'county_domain'", "regions_expected", "regions_compared",
+                 "growth_rank_in_parent", "scale_rank_in_city", "share_of_plan_pct", "projects_completed",
+                 "primary_share_change_pp", "period_label", "original_unit"):
+        assert name in queries, f"no query of docs/analysts.md uses {name}"
+
+
+def test_every_query_of_the_analyst_guide_has_its_documented_answer():
+    """Each ```sql block is followed by a ```text block starting "-- answer"
+    with at least one row, so the guide shows what each query returns."""
+    missing = [q.strip().splitlines()[0] for q, a in zip(sql_blocks(), answer_blocks())
+               if a is None or not documented_lines(a)]
+    assert missing == [], f"queries of docs/analysts.md without a '{ANSWER_MARK}' block after them: {missing}"
 
 
 @pytest.mark.parametrize("i", range(len(sql_blocks())))
 def test_every_query_of_the_analyst_guide_runs_and_answers(sample, i):
-    rows = query(sample, sql_blocks()[i])
-    assert rows, sql_blocks()[i]
+    sql, answer = sql_blocks()[i], answer_blocks()[i]
+    assert answer is not None, f"no '{ANSWER_MARK}' block after:\n{sql}"
+    got, want = answer_lines(query(sample, sql)), documented_lines(answer)
+    assert got, sql
+    if got != want:
+        diff = "\n".join(difflib.unified_diff(want, got, "documented", "returned", lineterm=""))
+        pytest.fail(f"query {i} of docs/analysts.md answers differently:\n{sql}\n{diff}")
 
 
 def test_every_published_table_and_column_is_described_in_chinese_and_english(sample):

@@ -74,17 +74,20 @@ city_growth as (
 ),
 
 parks_active as (
-    -- parks registered in the city (as registered now), from the first period they reported
+    -- parks registered in the city (as registered now), active from the first
+    -- period they reported; one that never reported is counted in every period
+    -- (when it began is unknown, so its absence is shown, not hidden)
     select p.city_code, p.park_code, min(f.period) as first_period
     from {{ ref('dim_park') }} as p
-    inner join {{ ref('fct_indicator_values') }} as f on f.entity_type = 'park' and f.entity_code = p.park_code
+    left join {{ ref('fct_indicator_values') }} as f on f.entity_type = 'park' and f.entity_code = p.park_code
     group by p.city_code, p.park_code
 ),
 
 registered as (
     select pv.period, pv.city_code, pv.indicator, count(distinct a.park_code) as parks_registered
     from park_values as pv
-    inner join parks_active as a on a.city_code = pv.city_code and a.first_period <= pv.period
+    inner join parks_active as a
+        on a.city_code = pv.city_code and (a.first_period is null or a.first_period <= pv.period)
     group by pv.period, pv.city_code, pv.indicator
 ),
 

@@ -51,17 +51,6 @@ rows_ as (
     inner join {{ ref('dim_region') }} as d on d.region_code = c.city_code
     where c.is_county_domain
     group by c.period, c.city_code, c.indicator
-),
-
-domain_regions as (
-    -- the county-domain regions of each city valid in each year the domain reported
-    select y.period_year, r.city_code, count(*) as regions_expected
-    from (select distinct {{ period_year('period') }} as period_year from rows_ where scope = 'county_domain') as y
-    inner join {{ ref('dim_region') }} as r
-        on r.is_county_domain and r.city_code is not null and not r.is_statistical
-        and (r.valid_from_year is null or r.valid_from_year <= y.period_year)
-        and (r.valid_to_year is null or r.valid_to_year >= y.period_year)
-    group by y.period_year, r.city_code
 )
 
 select
@@ -90,6 +79,7 @@ from rows_ as r
 inner join {{ ref('stg_reference__indicators') }} as i on i.indicator = r.indicator
 inner join {{ ref('dim_region') }} as c on c.region_code = r.city_code
 left join v as p on p.region_code = r.city_code and p.period = r.period and p.indicator = r.indicator
-left join domain_regions as dr on dr.city_code = r.city_code and dr.period_year = {{ period_year('r.period') }}
+left join {{ ref('int_county_domain_regions') }} as dr
+    on dr.city_code = r.city_code and dr.period_year = {{ period_year('r.period') }}
 left join {{ ref('int_submission_coverage') }} as cov
     on cov.report_kind = 'region_indicators' and cov.period = r.period and cov.region_code = r.city_code
