@@ -176,6 +176,8 @@ def test_webserver_and_daemon_name_one_code_location_and_the_daemon_obeys_the_ui
                 {"s": schedule})
         row = instance.get_instigator_state(daemons[0].instigator_origin_id, daemons[0].selector_id)
         assert row.status.value == "RUNNING"
+        # off again for the rest of the module: 02:00 Beijing time may fall inside the test
+        graphql(port, """mutation($id: String!) { stopRunningSchedule(id: $id) { __typename } }""", {"id": state["id"]})
     # the landing sensor: the daemon's ticks show in the webserver (same location), and
     # stopping it in the UI stops the daemon ticking it
     sensor = {"repositoryLocationName": "parkstat", "repositoryName": "__repository__",
@@ -230,7 +232,8 @@ def test_a_refresh_killed_mid_run_does_not_block_the_next_one(served):
         log.write_text("".join(seen))
     assert proc.returncode == -signal.SIGKILL, "".join(seen)[-3000:]
     with _instance(home) as instance:
-        (killed,) = instance.get_runs(filters=RunsFilter(statuses=[DagsterRunStatus.STARTED]))
+        (killed,) = instance.get_runs(filters=RunsFilter(statuses=[DagsterRunStatus.STARTED],
+                                                         tags={"parkstat/pid": str(proc.pid)}))
     # the landing sensor back on (from the UI) and a file dropped: nothing else is done by hand
     graphql(port, """mutation($s: SensorSelector!) { startSensor(sensorSelector: $s) { __typename } }""",
             {"s": served["sensor"]})
