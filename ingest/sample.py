@@ -170,10 +170,11 @@ def build(seed: int = SEED):
                 parts = _split(round(city_park[city]), [park_weight[(p.code, ind)] * rng.uniform(0.95, 1.05)
                                                         for p in cps])
                 if year < NEW_PARK_FIRST_YEAR:  # a park that reports only from then on has no part before
-                    for i, p in enumerate(cps):
-                        if p.code in newcomers:
-                            parts[i - 1] += parts[i]
-                            parts[i] = 0
+                    index = {p.code: i for i, p in enumerate(cps)}
+                    for new, neighbour in newcomers.items():
+                        if new in index:
+                            parts[index[neighbour]] += parts[index[new]]
+                            parts[index[new]] = 0
                 if pinned:
                     parts = _fit_parks(parts, [p.region_code for p in cps], pinned)
                 county_vals = dict.fromkeys(counties[city], 0)
@@ -193,9 +194,17 @@ def build(seed: int = SEED):
     return cities, counties, parks, region_vals, park_vals, projects
 
 
-def newcomer_parks(parks: list[Park]) -> set[str]:
-    """The parks that report for the first time in NEW_PARK_FIRST_YEAR: the last of each city in NEW_PARK_CITIES."""
-    return {[p for p in parks if p.city_code == c][-1].code for c in NEW_PARK_CITIES}
+def newcomer_parks(parks: list[Park]) -> dict[str, str]:
+    """The parks that report for the first time in NEW_PARK_FIRST_YEAR (the last
+    park of each city in NEW_PARK_CITIES whose county hosts another), each with
+    that other park: before, the newcomer's part is its neighbour's, so the
+    county's figures run on without a jump."""
+    out = {}
+    for c in NEW_PARK_CITIES:
+        mine = [p for p in parks if p.city_code == c]
+        new = next(p for p in reversed(mine) if any(q.region_code == p.region_code for q in mine if q is not p))
+        out[new.code] = next(q.code for q in mine if q.region_code == new.region_code and q is not new)
+    return out
 
 
 def _fit_parks(parts: list[int], hosts: list[str], pinned: dict[str, int]) -> list[int]:
