@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.sample import write_sample
+from ingest.sample import write_sample, write_sample_calendar
 from tests.conftest import env_vars, make_home, query, refresh
 
 NOW = "2024-06-15T09:00:00"
@@ -35,6 +35,7 @@ def sample(tmp_path_factory):
     with env_vars(PARKSTAT_NOW=NOW):
         home = make_home(tmp_path_factory.mktemp("sample") / "wh")
         write_sample(home.landing)
+        write_sample_calendar(home.reporting_calendar)  # as the demo does: the calendar ends with the data
         assert refresh(home)
         yield home
 
