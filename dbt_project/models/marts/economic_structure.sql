@@ -88,13 +88,7 @@ select
     {{ period_keys('r.period') }},
     {{ prior_year_period('r.period') }} as prior_year_period,
     r.regions_summed,
-    case when r.scope = 'county_domain' then coalesce(dr.regions_expected, 0) end as regions_expected,
-    case when r.scope = 'county_domain' then coalesce(cov.submitters_expected, 0) end as submitters_expected,
-    case when r.scope = 'county_domain' then coalesce(cov.submitters_reported, 0) end as submitters_reported,
-    case when r.scope = 'county_domain' then
-        coalesce(cov.submitters_reported, 0) = coalesce(cov.submitters_expected, 0)
-        and r.regions_summed = coalesce(dr.regions_expected, 0)
-    end as is_complete
+    {{ county_domain_coverage('r', 'dr', 'cov') }}
 from ratios as r
 inner join {{ ref('dim_region') }} as d on d.region_code = r.region_code
 left join ratios as py

@@ -68,13 +68,7 @@ select
     r.regions_summed,
     {{ period_keys('r.period') }},
     i.unit,
-    case when r.scope = 'county_domain' then coalesce(dr.regions_expected, 0) end as regions_expected,
-    case when r.scope = 'county_domain' then coalesce(cov.submitters_expected, 0) end as submitters_expected,
-    case when r.scope = 'county_domain' then coalesce(cov.submitters_reported, 0) end as submitters_reported,
-    case when r.scope = 'county_domain' then
-        coalesce(cov.submitters_reported, 0) = coalesce(cov.submitters_expected, 0)
-        and r.regions_summed = coalesce(dr.regions_expected, 0)
-    end as is_complete
+    {{ county_domain_coverage('r', 'dr', 'cov') }}
 from rows_ as r
 inner join {{ ref('stg_reference__indicators') }} as i on i.indicator = r.indicator
 inner join {{ ref('dim_region') }} as c on c.region_code = r.city_code
