@@ -22,9 +22,7 @@ HomeOption = typer.Option(None, "--home", help="Warehouse home (default: $WAREHO
 def _home(home: Optional[Path]) -> WarehouseHome:
     if home is not None:
         os.environ["WAREHOUSE_HOME"] = str(home)
-    from orchestration.instance import ensure_instance
-
-    h = ensure_instance(WarehouseHome.from_env().ensure())
+    h = WarehouseHome.from_env().ensure()
     os.environ["WAREHOUSE_HOME"] = str(h.root)
     os.environ["DAGSTER_HOME"] = str(h.dagster_home)
     quiet_environment()

@@ -16,7 +16,6 @@ from ingest.settings import WarehouseHome
 from orchestration.assets import ingest_landing_asset, publish_asset_factory
 from orchestration.checks import no_internal_ingest_errors, published_file_serves_marts
 from orchestration.dbt_assets import dbt_models
-from orchestration.instance import ensure_instance
 from orchestration.jobs import nightly_refresh
 from orchestration.resources import build_resources
 from orchestration.schedules import nightly_schedule
@@ -24,7 +23,7 @@ from orchestration.sensors import build_landing_sensor, build_run_failure_sensor
 
 
 def build_defs(home: WarehouseHome | None = None, target: str | None = None) -> Definitions:
-    home = ensure_instance((home or WarehouseHome.from_env()).ensure())
+    home = (home or WarehouseHome.from_env()).ensure()
     mart_keys = [k for k in dbt_models.keys if k.path[0] in ("marts", "core")]
     return Definitions(
         assets=[ingest_landing_asset, dbt_models, publish_asset_factory(mart_keys)],

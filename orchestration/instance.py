@@ -211,14 +211,6 @@ def prune_runs(instance, days: int | None = None) -> int:
     return len(records)
 
 
-def ensure_instance(home: WarehouseHome) -> WarehouseHome:
-    """The home with its Dagster instance settings written when it has none yet
-    (every Dagster entry point opens the instance through here or start_instance)."""
-    if not (home.dagster_home / "dagster.yaml").exists():
-        reconcile_instance(home)
-    return home
-
-
 def start_instance(home: WarehouseHome, found_by: str) -> list[str]:
     """What every start does: reconcile the instance's files, then fail the runs
     whose process is gone and prune old runs. Returns lines worth telling."""

@@ -101,7 +101,7 @@ def _instance(home):
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     root = tmp_path_factory.mktemp("daemon")
-    home = make_home(root / "wh")  # an instance whose dagster.yaml is an old one
+    home = make_home(root / "wh")  # writes a current dagster.yaml: put the old one back
     (home.dagster_home / "dagster.yaml").write_text(OLD_DAGSTER_YAML, encoding="utf-8")
     (home.dagster_home / "workspace.yaml").unlink(missing_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PARKSTAT_", "DAGSTER_", "WAREHOUSE_"))}
