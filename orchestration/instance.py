@@ -8,6 +8,11 @@
   something changed (the previous one kept as ``dagster.yaml.bak``).
 - ``workspace.yaml`` beside it: the one code location (``parkstat``) the daemon
   and the webserver both load, run by this environment's Python.
+- ``instance_lock`` / ``open_instance``: every parkstat process that writes the
+  instance's files or opens its storage does so under one lock file. The daemon
+  and the webserver start together (systemd), an operator runs ``parkstat
+  status`` at the same moment: two processes creating a new instance's SQLite
+  storage at once leave it broken (``alembic_version already exists``).
 - ``recover_orphaned_runs``: a run whose process is gone (a ``kill -9``, a
   crash, a reboot) stays STARTED for ever and, with one run at a time, blocks
   the queue. Every run records the process that executes it (run tags); a
@@ -23,7 +28,9 @@ import datetime as dt
 import os
 import socket
 import sys
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import yaml
 
@@ -88,10 +95,37 @@ def _write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+@contextmanager
+def instance_lock(home: WarehouseHome) -> Iterator[None]:
+    """Held while the instance's files are written or its storage is opened (and,
+    when new, created): one process at a time, whoever comes second waits."""
+    import fcntl
+
+    home.dagster_home.mkdir(parents=True, exist_ok=True)
+    with open(home.dagster_home / ".parkstat-start.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+@contextmanager
+def open_instance(home: WarehouseHome):
+    """The home's Dagster instance, opened (its storage created if new) under the lock."""
+    from dagster import DagsterInstance
+
+    with instance_lock(home):
+        instance = DagsterInstance.from_config(str(home.dagster_home))
+    with instance:
+        yield instance
+
+
 def reconcile_instance(home: WarehouseHome) -> list[str]:
     """Bring ``dagster.yaml`` and ``workspace.yaml`` of the home's instance to what
     parkstat needs; returns what changed (empty when nothing did)."""
-    home.dagster_home.mkdir(parents=True, exist_ok=True)
+    with instance_lock(home):
+        return _reconcile(home)
+
+
+def _reconcile(home: WarehouseHome) -> list[str]:
     cfg = home.dagster_home / "dagster.yaml"
     changes: list[str] = []
     current: dict = {}
@@ -214,16 +248,10 @@ def prune_runs(instance, days: int | None = None) -> int:
 def start_instance(home: WarehouseHome, found_by: str) -> list[str]:
     """What every start does: reconcile the instance's files, then fail the runs
     whose process is gone and prune old runs. Returns lines worth telling."""
-    import fcntl
-
     from dagster import DagsterInstance
 
-    home.dagster_home.mkdir(parents=True, exist_ok=True)
-    # one start at a time: the daemon and the webserver start together (systemd), and two
-    # processes creating a new instance's SQLite storage at once corrupt its schema version
-    with open(home.dagster_home / ".parkstat-start.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        notes = reconcile_instance(home)
+    with instance_lock(home):  # one start at a time (see instance_lock)
+        notes = _reconcile(home)
         os.environ["DAGSTER_HOME"] = str(home.dagster_home)
         with DagsterInstance.from_config(str(home.dagster_home)) as instance:
             for run_id in recover_orphaned_runs(instance, found_by, home):

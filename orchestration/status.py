@@ -12,10 +12,12 @@ from orchestration.sensors import stale_after_hours
 
 
 def _runs(home: WarehouseHome, limit: int = 5) -> list[dict]:
-    from dagster import DagsterEventType, DagsterInstance
+    from dagster import DagsterEventType
+
+    from orchestration.instance import open_instance
 
     out = []
-    with DagsterInstance.get() as instance:
+    with open_instance(home) as instance:
         for run in instance.get_runs(limit=limit):
             stats = instance.get_run_stats(run.run_id)
             checks = [e.dagster_event.event_specific_data for e in

@@ -93,9 +93,9 @@ def graphql(port: int, query: str, variables: dict | None = None) -> dict:
 
 
 def _instance(home):
-    from dagster import DagsterInstance
+    from orchestration.instance import open_instance
 
-    return DagsterInstance.from_config(str(home.dagster_home))
+    return open_instance(home)  # under parkstat's lock: the daemon may be creating the storage
 
 
 @pytest.fixture(scope="module")
@@ -262,3 +262,16 @@ def test_a_refresh_killed_mid_run_does_not_block_the_next_one(served):
     (alert,) = [json.loads(p.read_text()) for p in home.alerts.glob(f"*_{killed.run_id[:8]}_recovery.json")]
     assert "is gone (killed or crashed)" in alert["error"] and alert["run_id"] == killed.run_id
     assert f"FAILED nightly_refresh run {killed.run_id}" in (home.alerts / "alerts.log").read_text()
+
+
+def test_processes_opening_a_new_instance_together_all_start(tmp_path):
+    """The daemon, the webserver and an operator's ``parkstat status`` started at one
+    moment on a new home: without parkstat's lock two of four crashed creating the
+    instance's SQLite storage (``alembic_version already exists``)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PARKSTAT_", "DAGSTER_", "WAREHOUSE_"))}
+    home = tmp_path / "new-home"
+    procs = [subprocess.Popen([str(PARKSTAT), "status", "--home", str(home)], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True) for _ in range(4)]
+    outputs = [p.communicate(timeout=180)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], "\n".join(o[-2000:] for o in outputs)
+    assert all("served: nothing published yet" in o for o in outputs), outputs
