@@ -223,11 +223,12 @@ def test_every_published_table_and_column_is_described_in_chinese_and_english(sa
     try:
         tables = con.execute("""select schema_name || '.' || table_name, comment from duckdb_tables()
                                 where schema_name in ('marts', 'core')""").fetchall()
-        cols = con.execute("""select table_name || '.' || column_name, comment from duckdb_columns()
-                              where schema_name = 'marts'""").fetchall()
+        cols = con.execute("""select schema_name || '.' || table_name || '.' || column_name, comment
+                              from duckdb_columns() where schema_name in ('marts', 'core')""").fetchall()
     finally:
         con.close()
     assert {t for t, _ in tables} >= {f"marts.{m}" for m in MARTS}
+    assert {c.split(".")[0] for c, _ in cols} == {"marts", "core"}
     undocumented = [t for t, c in tables + cols
                     if not c or "/" not in c or not re.search(r"[\u4e00-\u9fff]", c) or not re.search(r"[a-z]", c)]
     assert undocumented == []

@@ -20,8 +20,11 @@ select
     m.period,
     d.region_code as submitter_code,
     c.report_kind,
-    {{ add_days('m.period_end', 'c.due_days') }} as due_date
+    {{ add_days('m.period_end', 'c.due_days') }} as due_date,
+    -- due before the day of the run: a submitter without a standing report is late
+    {{ add_days('m.period_end', 'c.due_days') }} < cast(run.as_of as date) as is_past_due
 from calendar as c
+cross join run
 inner join months as m
     on m.period_month = c.period_month
     and m.period >= c.from_period

@@ -102,7 +102,7 @@ compared as (
         e.entity_level
     from growth as g
     inner join entities as e on e.entity_type = g.entity_type and e.entity_code = g.entity_code
-    inner join {{ ref('stg_reference__indicators') }} as i on i.indicator = g.indicator
+    inner join {{ ref('dim_indicator') }} as i on i.indicator = g.indicator
     left join growth as pg
         on pg.entity_type = 'region'
         and pg.entity_code = e.parent_code

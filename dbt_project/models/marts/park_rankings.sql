@@ -67,4 +67,4 @@ select
     r.growth_rank_in_city
 from ranked as r
 inner join {{ ref('dim_region') }} as c on c.region_code = r.city_code
-inner join {{ ref('stg_reference__indicators') }} as i on i.indicator = r.indicator
+inner join {{ ref('dim_indicator') }} as i on i.indicator = r.indicator

@@ -142,7 +142,7 @@ rows_ as (
         pv.parks_reported
     from park_values as pv
     inner join {{ ref('dim_region') }} as c on c.region_code = pv.city_code
-    inner join {{ ref('stg_reference__indicators') }} as i on i.indicator = pv.indicator
+    inner join {{ ref('dim_indicator') }} as i on i.indicator = pv.indicator
     left join region_values as cv
         on cv.region_code = pv.city_code and cv.period = pv.period and cv.indicator = pv.indicator
     left join park_values as py

@@ -22,7 +22,7 @@ started as (
     select r.period, a.ancestor_code as region_code, r.project_code, r.total_investment, r.annual_plan,
            r.is_industrial
     from reports as r
-    inner join {{ ref('stg_reference__months') }} as m on m.period = r.period
+    inner join {{ ref('dim_period') }} as m on m.period = r.period
     inner join {{ ref('int_region_ancestors') }} as a on a.region_code = r.region_code
     where r.start_date is not null
       and extract(year from r.start_date) = r.period_year

@@ -70,7 +70,7 @@ select
     i.unit,
     {{ county_domain_coverage('r', 'dr', 'cov') }}
 from rows_ as r
-inner join {{ ref('stg_reference__indicators') }} as i on i.indicator = r.indicator
+inner join {{ ref('dim_indicator') }} as i on i.indicator = r.indicator
 inner join {{ ref('dim_region') }} as c on c.region_code = r.city_code
 left join v as p on p.region_code = r.city_code and p.period = r.period and p.indicator = r.indicator
 left join {{ ref('int_county_domain_regions') }} as dr

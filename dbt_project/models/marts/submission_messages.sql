@@ -13,5 +13,5 @@ select
     m.value,
     m.reason_zh,
     m.reason_en
-from {{ ref('stg_ledger__messages') }} as m
-inner join {{ ref('stg_ledger__files') }} as f on f.file_id = m.file_id
+from {{ ref('fct_submission_messages') }} as m
+inner join {{ ref('fct_submission_files') }} as f on f.file_id = m.file_id

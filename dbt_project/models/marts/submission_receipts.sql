@@ -1,21 +1,12 @@
 -- One row per file received: what became of it (the same content as the
 -- receipt file written for the submitter). A file all of whose periods were
--- replaced by a later file of the same submitter and kind shows 'superseded'.
-with period_state as (
-    select
-        file_id,
-        count(*) as n_periods,
-        sum(case when superseded_by is not null then 1 else 0 end) as n_superseded,
-        max(superseded_at) as superseded_at
-    from {{ ref('stg_ledger__file_periods') }}
-    group by file_id
-),
-
-msgs as (
+-- replaced by a later file of the same submitter and kind shows 'superseded'
+-- (core.fct_submission_files).
+with msgs as (
     select
         file_id,
         {{ ordered_listagg('line', "'\n'", 'seq') }} as messages
-    from {{ ref('stg_ledger__messages') }}
+    from {{ ref('fct_submission_messages') }}
     group by file_id
 )
 
@@ -25,11 +16,7 @@ select
     f.file_name,
     f.received_at,
     f.report_kind,
-    case
-        when f.ingest_status in ('accepted', 'accepted_with_warnings')
-            and ps.n_periods > 0 and ps.n_superseded = ps.n_periods then 'superseded'
-        else f.ingest_status
-    end as status,
+    f.status,
     f.row_count,
     f.error_count,
     f.warning_count,
@@ -37,11 +24,10 @@ select
     f.file_id,
     r.region_name as submitter_name,
     f.ingest_status,
-    ps.superseded_at,
+    f.superseded_at,
     f.duplicate_of,
     f.size_bytes,
     f.archive_path
-from {{ ref('stg_ledger__files') }} as f
-left join period_state as ps on ps.file_id = f.file_id
+from {{ ref('fct_submission_files') }} as f
 left join msgs as m on m.file_id = f.file_id
 left join {{ ref('dim_region') }} as r on r.region_code = f.submitter_code

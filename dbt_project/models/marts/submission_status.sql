@@ -3,28 +3,7 @@
 -- status: the standing accepted file's ('accepted' / 'accepted_with_warnings'),
 -- else 'rejected' if only rejected files named the period, else 'missing'.
 with received as (
-    select
-        rp.period,
-        f.submitter_code,
-        f.report_kind,
-        f.file_id,
-        f.ingest_status,
-        f.received_at,
-        f.error_count,
-        f.warning_count,
-        rp.row_count,
-        coalesce(fp.is_standing, false) as is_standing
-    from {{ ref('stg_ledger__received_periods') }} as rp
-    inner join {{ ref('stg_ledger__files') }} as f on f.file_id = rp.file_id
-    left join (
-        -- a file stands for a period while any of it does (an indicator report
-        -- stands per indicator it carries)
-        select file_id, period, max(case when superseded_by is null then 1 else 0 end) = 1 as is_standing
-        from {{ ref('stg_ledger__file_periods') }}
-        group by file_id, period
-    ) as fp
-        on fp.file_id = rp.file_id and fp.period = rp.period
-    where f.report_kind is not null
+    select * from {{ ref('int_received_periods') }}
 ),
 
 expected as (
@@ -71,10 +50,6 @@ totals as (
         max(received_at) as last_received_at
     from received
     group by period, submitter_code, report_kind
-),
-
-run as (
-    select as_of from {{ ref('stg_reference__run') }}
 )
 
 select
@@ -94,11 +69,10 @@ select
     t.last_received_at,
     e.due_date,
     e.period is not null as is_expected,
-    (s.file_id is null and e.due_date is not null and e.due_date < cast(run.as_of as date)) as is_late,
+    (s.file_id is null and coalesce(e.is_past_due, false)) as is_late,
     d.region_level as submitter_level,
     {{ period_keys('k.period') }}
 from keys as k
-cross join run
 left join expected as e
     on e.period = k.period and e.submitter_code = k.submitter_code and e.report_kind = k.report_kind
 left join standing as s
