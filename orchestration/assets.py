@@ -20,6 +20,8 @@ from orchestration.publish import publish
 from orchestration.resources import WarehouseResource
 
 LEDGER_TABLES = (*EXPORTED, *REFERENCE_EXPORTS)
+# who answers for the warehouse's assets (the dbt models say so in dbt_project.yml)
+OWNERS = ["team:parkstat"]
 # what must exist before anything is published: the contract's marts
 REQUIRED_MARTS = ["marts.park_share_comparison", "marts.investment_progress", "marts.growth_comparison",
                   "marts.park_rankings", "marts.region_share", "marts.submission_status",
@@ -28,7 +30,7 @@ REQUIRED_MARTS = ["marts.park_share_comparison", "marts.investment_progress", "m
 
 
 @multi_asset(
-    specs=[AssetSpec(AssetKey(["ledger", t]), group_name="ingest",
+    specs=[AssetSpec(AssetKey(["ledger", t]), group_name="ingest", owners=OWNERS, kinds={"python", "polars", "duckdb"},
                      description=f"Ingest ledger table {t}, exported as Parquet for dbt")
            for t in LEDGER_TABLES],
     name="ingest_landing",
@@ -89,6 +91,8 @@ def publish_asset_factory(mart_keys: list[AssetKey]):
         key=AssetKey(["published", "warehouse"]),
         deps=mart_keys,
         group_name="publish",
+        owners=OWNERS,
+        kinds={"python", "duckdb", "parquet"},
         description="The file analysts open read-only: replaced atomically, and only after every "
                     "blocking check of the build passed (the dbt step fails otherwise and this never runs).",
     )

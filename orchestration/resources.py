@@ -1,4 +1,4 @@
-"""Resources: the warehouse home (paths and the environment dbt reads), dbt, DuckDB."""
+"""Resources: the warehouse home (paths and the environment dbt reads) and dbt."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from pathlib import Path
 
 from dagster import ConfigurableResource, InitResourceContext
 from dagster_dbt import DbtCliResource
-from dagster_duckdb import DuckDBResource
 
 from ingest.settings import WarehouseHome, quiet_environment
 from orchestration.engines import Build, check_target, default_target
@@ -56,6 +55,4 @@ def build_resources(home: WarehouseHome, target: str | None = None) -> dict:
     return {
         "warehouse": WarehouseResource(home=str(home.root), target=check_target(target or default_target())),
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
-        "work_db": DuckDBResource(database=str(home.work_db), connection_config={
-            "autoinstall_known_extensions": False, "autoload_known_extensions": False}),
     }

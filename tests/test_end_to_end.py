@@ -153,6 +153,20 @@ def test_definitions_validate():
     assert "All code locations passed validation" in out.stderr + out.stdout
 
 
+def test_every_asset_has_an_owner_kinds_and_a_description(tmp_path):
+    from orchestration.definitions import build_defs
+
+    specs = list(build_defs(make_home(tmp_path / "wh")).resolve_all_asset_specs())
+    keys = {s.key.to_user_string() for s in specs}
+    assert {"ledger/files", "marts/park_share_comparison", "core/dim_region", "published/warehouse"} <= keys
+    lacking = {s.key.to_user_string(): (s.owners, s.kinds, bool((s.description or "").strip()))
+               for s in specs if s.owners != ["team:parkstat"] or len(s.kinds) < 2 or not (s.description or "").strip()}
+    assert lacking == {}
+    by_key = {s.key.to_user_string(): s for s in specs}
+    assert {"dbt", "duckdb"} <= by_key["marts/park_share_comparison"].kinds
+    assert "python" in by_key["ledger/files"].kinds and "python" in by_key["published/warehouse"].kinds
+
+
 def test_landing_sensor_requests_a_run_only_for_new_files(tmp_path):
     from dagster import RunRequest, SkipReason, build_sensor_context
 
