@@ -12,12 +12,15 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from benchmarks.generate import generate
 from benchmarks.run import run
 from ingest.settings import WarehouseHome
 from orchestration.publish import list_publishes
 from tests.conftest import env_vars
+
+pytestmark = pytest.mark.slow
 
 KEYS = ["full_ratio", "fixed_overhead_s", "incremental_ratio", "ingest_ratio", "query_p95_ms", "peak_rss_mb"]
 

@@ -29,6 +29,8 @@ import yaml
 
 from tests.conftest import csv_bytes, drop, make_home
 
+pytestmark = pytest.mark.slow
+
 PARKSTAT = Path(sys.executable).parent / "parkstat"
 OLD_DAGSTER_YAML = """\
 telemetry:

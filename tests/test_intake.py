@@ -29,6 +29,8 @@ from intake.accounts import Accounts, accounts_path
 from intake.app import CSP, Settings, create_app
 from tests.conftest import csv_bytes, env_vars, make_home, refresh, xlsx_bytes
 
+pytestmark = pytest.mark.slow
+
 PASSWORDS = {"clerk": "Lengshuijiang-秘密-431381", "louxing": "Louxing-secret-431302",
              "loudi": "Loudi-city-secret-431300", "lockme": "Lock-me-secret-99", "proxied": "Proxied-secret-12"}
 CODES = {"clerk": "431381", "louxing": "431302", "loudi": "431300", "lockme": "431381", "proxied": "431382"}

@@ -22,6 +22,8 @@ import pytest
 
 from tests.conftest import csv_bytes, drop, env_vars, ledger_rows, make_home, query, refresh
 
+pytestmark = pytest.mark.slow
+
 NOW = "2022-05-20T09:00:00"
 REGISTRY = [["园区代码", "园区名称", "所属地区代码"], ["431300-ETDZ", "娄底经济技术开发区", "431302"]]
 

@@ -27,6 +27,8 @@ from ingest.settings import WarehouseHome
 from orchestration.engines import compare_published, missing_requirements
 from tests.conftest import csv_bytes, xlsx_bytes
 
+pytestmark = pytest.mark.slow
+
 SEED = 88  # not the benchmark's, not any other test's: files the project has never seen
 PROJ_H = ["统计期", "项目代码", "项目名称", "所属地区代码", "总投资", "年度计划投资", "本年累计完成投资"]
 
