@@ -3,6 +3,10 @@
 Kept in its own module: ``dagster-dbt project prepare-and-package`` fails when
 ``@dbt_assets`` sits in the same file. ``ensure_manifest()`` re-parses the
 project only when a model, macro or YAML file is newer than the manifest.
+
+In a checkout the project is ``dbt_project/`` beside this package; an installed
+wheel carries it as ``orchestration/dbt_project`` (pyproject's force-include),
+which ``DbtProject`` takes when it exists (its ``packaged_project_dir``).
 """
 
 from __future__ import annotations
@@ -13,9 +17,12 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-DBT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
+SOURCE_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
+PACKAGED_DIR = Path(__file__).resolve().parent / "dbt_project"
 
-dbt_project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
+dbt_project = DbtProject(project_dir=SOURCE_DIR if SOURCE_DIR.exists() else PACKAGED_DIR,
+                         packaged_project_dir=PACKAGED_DIR)
+DBT_DIR = Path(dbt_project.project_dir)
 
 
 def _newest_source() -> float:
