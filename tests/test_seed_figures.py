@@ -256,3 +256,16 @@ def test_dagster_recorded_passing_checks_on_every_mart(sample):
     assert set(MARTS) <= set(by_mart)
     assert all(all(v) for v in by_mart.values()), by_mart
     assert all(len(by_mart[m]) >= 3 for m in MARTS)
+
+
+def test_the_nightly_build_ran_the_dbt_unit_tests_of_the_rules(sample):
+    """dbt's unit tests (models/intermediate/_unit_tests.yml) run in every DuckDB build,
+    before the model they test: the standing rule and the county domain."""
+    import json
+
+    from orchestration.engines import Build
+
+    results = json.loads((Build(sample, "duckdb").dbt_target_path / "run_results.json").read_text())["results"]
+    units = {r["unique_id"].rsplit(".", 1)[-1]: r["status"] for r in results if r["unique_id"].startswith("unit_test.")}
+    assert units == {"standing_rule_an_indicator_report_stands_per_indicator_it_carries": "pass",
+                     "county_domain_counts_counties_and_county_level_cities_in_force_that_year": "pass"}
