@@ -158,10 +158,6 @@ class WarehouseHome:
         for p in (self.landing, self.archive, self.receipts, self.ledger.parent, self.staged,
                   self.work_db.parent, self.published, self.published_history, self.dagster_home):
             p.mkdir(parents=True, exist_ok=True)
-        if not (self.dagster_home / "dagster.yaml").exists():
-            from orchestration.instance import reconcile_instance
-
-            reconcile_instance(self)
         return self
 
 

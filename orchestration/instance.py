@@ -109,10 +109,12 @@ def instance_lock(home: WarehouseHome) -> Iterator[None]:
 
 @contextmanager
 def open_instance(home: WarehouseHome):
-    """The home's Dagster instance, opened (its storage created if new) under the lock."""
+    """The home's Dagster instance, its files reconciled and its storage opened
+    (created if new) under the lock."""
     from dagster import DagsterInstance
 
     with instance_lock(home):
+        _reconcile(home)
         instance = DagsterInstance.from_config(str(home.dagster_home))
     with instance:
         yield instance
@@ -223,7 +225,7 @@ def recover_orphaned_runs(instance, found_by: str, home: WarehouseHome | None = 
         else:
             instance.report_run_failed(run, reason)
             if home is not None and run.remote_job_origin is None:
-                from orchestration.sensors import write_alert
+                from orchestration.alerts import write_alert
 
                 write_alert(home, job=run.job_name, run_id=run.run_id, error=reason, failed_steps=[],
                             source="recovery")

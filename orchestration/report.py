@@ -178,9 +178,25 @@ def _rankings(con) -> str:
     return "".join(parts)
 
 
-def _late(con) -> str:
-    from orchestration.status import late_by_submitter
+LATE_BY_SUBMITTER = """
+    select submitter_code, any_value(submitter_name) as submitter_name, min(period) as late_since,
+           count(*) as reports, string_agg(distinct report_kind, ', ' order by report_kind) as kinds,
+           max(period) as latest, count(*) filter (where status = 'rejected') as rejected
+    from marts.submission_status
+    where is_late
+    group by submitter_code
+    order by late_since, submitter_code"""
 
+
+def late_by_submitter(con) -> list[dict]:
+    """Who is late, one line per submitter: since which period, how many reports
+    (and of which kinds) — not one line a month."""
+    return [{"submitter_code": c, "submitter_name": n or "", "late_since": since, "reports": k, "kinds": kinds,
+             "latest": latest, "rejected": rej}
+            for c, n, since, k, kinds, latest, rej in con.execute(LATE_BY_SUBMITTER).fetchall()]
+
+
+def _late(con) -> str:
     rows = late_by_submitter(con)
     if not rows:
         return "<p>应报的报表均已报送。/ Everything due has been received.</p>"

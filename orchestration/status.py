@@ -8,7 +8,8 @@ import duckdb
 
 from ingest.settings import WarehouseHome, display_zone, local_time, show_age, show_time
 from orchestration.publish import NO_EXTENSIONS, current_publish, list_publishes
-from orchestration.sensors import stale_after_hours
+from orchestration.alerts import stale_after_hours
+from orchestration.report import late_by_submitter
 
 
 def _runs(home: WarehouseHome, limit: int = 5) -> list[dict]:
@@ -28,24 +29,6 @@ def _runs(home: WarehouseHome, limit: int = 5) -> list[dict]:
                         "started": show_time(stats.start_time), "ended": show_time(stats.end_time),
                         "checks_passed": sum(c.passed for c in checks), "checks_failed": failed})
     return out
-
-
-LATE_BY_SUBMITTER = """
-    select submitter_code, any_value(submitter_name) as submitter_name, min(period) as late_since,
-           count(*) as reports, string_agg(distinct report_kind, ', ' order by report_kind) as kinds,
-           max(period) as latest, count(*) filter (where status = 'rejected') as rejected
-    from marts.submission_status
-    where is_late
-    group by submitter_code
-    order by late_since, submitter_code"""
-
-
-def late_by_submitter(con) -> list[dict]:
-    """Who is late, one line per submitter: since which period, how many reports
-    (and of which kinds) — not one line a month."""
-    return [{"submitter_code": c, "submitter_name": n or "", "late_since": since, "reports": k, "kinds": kinds,
-             "latest": latest, "rejected": rej}
-            for c, n, since, k, kinds, latest, rej in con.execute(LATE_BY_SUBMITTER).fetchall()]
 
 
 def _late(home: WarehouseHome) -> list[dict]:

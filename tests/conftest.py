@@ -107,7 +107,7 @@ def drop(home: WarehouseHome, submitter: str, name: str, data: bytes) -> Path:
 
 def refresh(home: WarehouseHome) -> bool:
     """The real nightly job, in-process, recorded in the home's Dagster instance."""
-    from ingest.cli import _home, run_refresh
+    from orchestration.cli import _home, run_refresh
 
     return run_refresh(_home(home.root))
 

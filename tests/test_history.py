@@ -14,7 +14,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from ingest.cli import app
+from orchestration.cli import app
 from ingest.pipeline import ingest_landing
 from ingest.progress import IngestProgress
 from tests.conftest import csv_bytes, drop, make_home, query, refresh
@@ -195,7 +195,7 @@ def test_check_on_a_warehouse_with_no_ledger_yet_and_while_a_refresh_holds_it(tm
     writer = duckdb.connect(str(home.ledger))  # a refresh writing the ledger right now
     try:
         env = {**os.environ, "WAREHOUSE_HOME": str(home.root)}
-        busy = subprocess.run([sys.executable, "-m", "ingest.cli", "check", str(f), "--as", "431381"],
+        busy = subprocess.run([sys.executable, "-m", "orchestration.cli", "check", str(f), "--as", "431381"],
                               capture_output=True, text=True, env=env, timeout=120)
     finally:
         writer.close()

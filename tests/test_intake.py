@@ -22,7 +22,7 @@ import pytest
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
-from ingest.cli import app as cli
+from orchestration.cli import app as cli
 from ingest.pipeline import check_file
 from ingest.receipts import Receipt
 from intake.accounts import Accounts, accounts_path
@@ -62,7 +62,7 @@ def site(tmp_path_factory):
                 acc.add(code, user, PASSWORDS[user])
         port = free_port()
         log = open(root / "serve.log", "wb")
-        proc = subprocess.Popen([sys.executable, "-c", "import sys; from ingest.cli import app; app()", "serve",
+        proc = subprocess.Popen([sys.executable, "-c", "import sys; from orchestration.cli import app; app()", "serve",
                                  "--home", str(home.root), "--port", str(port)],
                                 stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ))
         base = f"http://127.0.0.1:{port}"

@@ -5,7 +5,7 @@ published file opens and is the previous publish (or, after the swap, the new
 one whole); the next refresh recovers with no manual step, publishes
 everything received, and no file is lost or processed twice.
 
-The refresh runs as ``python -m ingest.cli refresh`` in its own process group;
+The refresh runs as ``python -m orchestration.cli refresh`` in its own process group;
 the named kill points are ``ingest.failpoints`` (PARKSTAT_FAILPOINT)."""
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def run_refresh(home, failpoint: str | None = None, kill_when: str | None = None
     env.pop("PARKSTAT_FAILPOINT", None)
     if failpoint:
         env["PARKSTAT_FAILPOINT"] = failpoint
-    proc = subprocess.Popen([sys.executable, "-m", "ingest.cli", "refresh", "--verbose"], env=env, stdout=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-m", "orchestration.cli", "refresh", "--verbose"], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True, text=True, errors="replace")
     try:
         if kill_when:

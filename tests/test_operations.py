@@ -20,7 +20,7 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from ingest.cli import app
+from orchestration.cli import app
 from orchestration.outputs import MART_SHEETS
 from tests.conftest import csv_bytes, drop, env_vars, make_home, query, refresh
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ingest.cli import app
+from orchestration.cli import app
 from tests.conftest import csv_bytes, drop, env_vars, make_home
 
 PARKSTAT = Path(sys.executable).parent / "parkstat"

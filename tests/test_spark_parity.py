@@ -93,7 +93,7 @@ def night_two_extras(landing: Path) -> None:
 
 def refresh(home: Path, target: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     """The real command line: ``parkstat refresh --home H --target T``."""
-    return subprocess.run([sys.executable, "-m", "ingest.cli", "refresh", "--home", str(home), "--target", target],
+    return subprocess.run([sys.executable, "-m", "orchestration.cli", "refresh", "--home", str(home), "--target", target],
                           env=env, capture_output=True, text=True, timeout=900)
 
 
@@ -246,7 +246,7 @@ def test_the_comparison_finds_any_difference(built, tmp_path):
         assert list(differences) == [table], (sql, differences)
     assert compare_published(base, base) == {}
     # the same from the command line, as an operator checks a migration
-    cli = [sys.executable, "-m", "ingest.cli", "compare"]
+    cli = [sys.executable, "-m", "orchestration.cli", "compare"]
     result = subprocess.run([*cli, str(base), str(tmp_path / "changed0.duckdb")], capture_output=True, text=True)
     assert result.returncode == 1
     assert result.stdout.startswith("marts.park_rankings: 1 rows only in ") and ", 1 rows only in " in result.stdout

@@ -1,4 +1,8 @@
-"""``parkstat``: the command line of the warehouse (typer)."""
+"""``parkstat``: the command line of the warehouse (typer).
+
+It sits beside the Dagster definitions it drives (refresh, the daemon, the
+webserver, status, rollback); the ingest library below it imports nothing of
+orchestration."""
 
 from __future__ import annotations
 
@@ -80,7 +84,7 @@ def run_refresh(home: WarehouseHome, target: str | None = None, verbose: bool = 
         instance = stack.enter_context(DagsterInstance.get())
         result = job.execute_in_process(instance=instance, raise_on_error=False, tags=process_tags())
     if not result.success:
-        from orchestration.sensors import write_alert
+        from orchestration.alerts import write_alert
 
         failed = [e.step_key for e in result.all_events if e.is_step_failure]
         errors = [e.step_failure_data.error.message for e in result.all_events
