@@ -231,9 +231,12 @@ def read_grid(data: bytes, file_name: str) -> Grid:
     if not data.strip():
         raise UnreadableFile("文件为空", "the file is empty")
     if data.startswith(XLSX_MAGIC) or data.startswith(XLS_MAGIC):
-        from ingest.sandbox import read_excel_isolated
+        from ingest.sandbox import IsolatedFailure, run_isolated
 
-        return read_excel_isolated(data)
+        try:
+            return run_isolated(read_excel_bytes, data)
+        except IsolatedFailure as exc:
+            raise UnreadableFile(exc.zh, exc.en) from None
     lower = file_name.lower()
     if lower.endswith((".xlsx", ".xls", ".xlsm")):
         raise UnreadableFile("扩展名为电子表格但内容不是", "named as a spreadsheet but the content is not one")

@@ -27,11 +27,17 @@ def _limit(memory_bytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
 
 
-def _read(data: bytes, limits: dict[str, str]):
-    from ingest.readers import read_excel_bytes
+class IsolatedFailure(Exception):
+    """The worker died or overran: the reason in Chinese and English."""
 
+    def __init__(self, zh: str, en: str):
+        super().__init__(en)
+        self.zh, self.en = zh, en
+
+
+def _call(func, args: tuple, limits: dict[str, str]):
     os.environ.update(limits)  # the limits in force in the pipeline now, not when the worker started
-    return read_excel_bytes(data)
+    return func(*args)
 
 
 def _pool() -> ProcessPoolExecutor:
@@ -52,19 +58,20 @@ def _discard() -> None:
         _POOL = None
 
 
-def read_excel_isolated(data: bytes):
-    from ingest.readers import UnreadableFile
-
+def run_isolated(func, *args):
+    """``func(*args)`` in the capped worker process. ``func`` is a module-level function
+    (it travels by name); its own exceptions come back as raised. A worker that dies or
+    overruns raises ``IsolatedFailure``."""
     seconds = float(os.environ.get("PARKSTAT_READER_SECONDS", 120))
     try:
         limits = {k: v for k, v in os.environ.items() if k.startswith("PARKSTAT_")}
-        return _pool().submit(_read, data, limits).result(timeout=seconds)
+        return _pool().submit(_call, func, args, limits).result(timeout=seconds)
     except BrokenProcessPool:
         _discard()
-        raise UnreadableFile("无法安全读取电子表格（读取进程异常退出，文件可能已损坏）",
+        raise IsolatedFailure("无法安全读取电子表格（读取进程异常退出，文件可能已损坏）",
                              "the spreadsheet could not be read safely (the reader process died; "
                              "the file may be corrupt)") from None
     except FutureTimeout:
         _discard()
-        raise UnreadableFile(f"电子表格读取超过 {seconds:.0f} 秒，已放弃",
+        raise IsolatedFailure(f"电子表格读取超过 {seconds:.0f} 秒，已放弃",
                              f"reading the spreadsheet took over {seconds:.0f} s; gave up") from None

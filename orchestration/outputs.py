@@ -10,29 +10,12 @@ served, so the outputs and the served file always come from one build.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from pathlib import Path
 
 import duckdb
 
 from ingest.ledger import sql_path
 
-# sheet names (Excel allows 31 characters) of the marts, in reading order
-MART_SHEETS = {
-    "park_share_comparison": "园区占比对比",
-    "investment_progress": "重点项目投资进度",
-    "growth_comparison": "同比增速对比",
-    "park_rankings": "园区十强十快",
-    "region_share": "县市区及县域占比",
-    "investment_by_group": "重点项目分组投资",
-    "project_starts": "项目开工竣工",
-    "economic_structure": "经济结构",
-    "park_evaluations": "园区评价",
-    "park_evaluation_counts": "园区评价分市统计",
-    "submission_status": "报送情况",
-    "submission_receipts": "报送回执",
-    "submission_messages": "回执明细",
-}
 EXCEL_MAX_ROWS = 1_048_575  # below the header row
 COMPLETENESS_HEADER = "完整性"
 
@@ -82,27 +65,21 @@ def _latest_periods(con: duckdb.DuckDBPyConnection, table: str, budget: int) -> 
         total, since = total + n, period
     return None
 
-def zh_header(comment: str | None, column: str) -> str:
-    """The Chinese part of a bilingual description ("统计期（YYYY-MM…）/ period…"),
-    without long parenthetical notes: "统计期". Falls back to the column name."""
-    if not comment:
-        return column
-    for m in re.finditer(r"\s*/\s", comment):
-        head = comment[:m.start()]
-        if head.count("（") == head.count("）") and head.count("(") == head.count(")"):
-            break
-    else:
-        return column
-    head = re.sub(r"（[^（）]{5,}）", "", head).strip()
-    return head or column
+def mart_sheets(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """{mart: sheet name} in reading order, as the publish recorded the dbt project's meta
+    (``meta.marts``); a mart without a sheet name has no sheet."""
+    return dict(con.execute("""select m.table_name, m.sheet_name from meta.marts as m
+                               inner join duckdb_tables() as t on t.schema_name = 'marts' and t.table_name = m.table_name
+                               where m.sheet_name is not null order by m.sheet_order, m.table_name""").fetchall())
 
 
 def mart_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
-    """(column, Chinese header) of a marts table, in table order."""
-    rows = con.execute("""select column_name, comment from duckdb_columns()
-                          where schema_name = 'marts' and table_name = ? order by column_index""",
+    """(column, Chinese header) of a marts table, in table order; the header from the
+    dbt project's meta (``header_zh``), else the column's name."""
+    return con.execute("""select c.column_name, coalesce(h.header_zh, c.column_name) from duckdb_columns() as c
+                          left join meta.mart_columns as h on h.table_name = c.table_name and h.column_name = c.column_name
+                          where c.schema_name = 'marts' and c.table_name = ? order by c.column_index""",
                        [table]).fetchall()
-    return [(c, zh_header(comment, c)) for c, comment in rows]
 
 
 def write_parquet(con: duckdb.DuckDBPyConnection, out_dir: Path) -> list[Path]:
@@ -121,8 +98,6 @@ def write_workbook(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, int]
     constant-memory mode, with text never turned into a formula or a link."""
     import xlsxwriter
 
-    present = {t for (t,) in con.execute("select table_name from duckdb_tables() where schema_name = 'marts'")
-               .fetchall()}
     tmp = path.with_name(path.name + ".tmp")
     wb = xlsxwriter.Workbook(str(tmp), {"constant_memory": True, "strings_to_formulas": False,
                                         "strings_to_urls": False, "strings_to_numbers": False,
@@ -132,9 +107,7 @@ def write_workbook(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, int]
     incomplete = wb.add_format({"bold": True, "font_color": "#9c0006", "bg_color": "#ffc7ce"})
     written: dict[str, int] = {}
     trimmed: dict[str, str] = {}
-    for table, sheet_name in MART_SHEETS.items():
-        if table not in present:
-            continue
+    for table, sheet_name in mart_sheets(con).items():
         ws = wb.add_worksheet(sheet_name)
         cols = mart_columns(con, table)
         names = [c for c, _ in cols]

@@ -11,6 +11,7 @@ which ``DbtProject`` takes when it exists (its ``packaged_project_dir``).
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -56,3 +57,27 @@ def ensure_manifest() -> Path:
             # because profile has changed" there; each home keeps its own state instead
             (target / "partial_parse.msgpack").unlink(missing_ok=True)
     return manifest
+
+
+def mart_layout(manifest: Path | None = None) -> list[dict]:
+    """The marts as the dbt project describes them for people (``meta`` in
+    models/marts/_marts.yml): the workbook sheet, its place, whether a publish
+    requires the mart, and each column's Chinese header — in sheet order. A mart
+    without a sheet is still published, as Parquet and in the DuckDB file."""
+    nodes = json.loads((manifest or ensure_manifest()).read_text(encoding="utf-8"))["nodes"].values()
+    marts = []
+    for node in nodes:
+        if node.get("resource_type") != "model" or node.get("config", {}).get("schema") != "marts":
+            continue
+        meta = node.get("config", {}).get("meta") or node.get("meta") or {}
+        columns = [(name, (spec.get("meta") or {}).get("header_zh") or name)
+                   for name, spec in node.get("columns", {}).items()]
+        marts.append({"table": node.get("alias") or node["name"], "sheet": meta.get("sheet"),
+                      "sheet_order": meta.get("sheet_order"), "required": bool(meta.get("required")),
+                      "columns": columns})
+    return sorted(marts, key=lambda m: (m["sheet_order"] is None, m["sheet_order"] or 0, m["table"]))
+
+
+def required_marts(manifest: Path | None = None) -> list[str]:
+    """What must exist before anything is published: the marts whose meta says ``required``."""
+    return [f"marts.{m['table']}" for m in mart_layout(manifest) if m["required"]]

@@ -72,6 +72,7 @@ def build_candidate(home: WarehouseHome, run_id: str, publish_id: str = "",
             counts[f"{schema}.{table}"] = con.execute(f"select count(*) from {target_table}").fetchone()[0]
         build.close(con)
         _copy_comments(con, build.dbt_target_path / "manifest.json", set(counts))
+        _write_layout(con, build.dbt_target_path / "manifest.json", set(counts))
         # which publish a session reads: one row, in the file itself
         con.execute("create schema if not exists meta")
         con.execute("create table meta.publish as select ? as publish_id, ? as run_id, "
@@ -112,6 +113,28 @@ def _copy_comments(con: duckdb.DuckDBPyConnection, manifest: Path, tables: set[s
             if column in present and (spec.get("description") or "").strip():
                 con.execute(f"comment on column {relation}.{_ident(column)} "
                             f"is {_literal(spec['description'].strip())}")
+
+
+def _write_layout(con: duckdb.DuckDBPyConnection, manifest: Path, tables: set[str]) -> None:
+    """The marts' layout for people, from the dbt project's meta (orchestration.project.mart_layout),
+    into the file: ``meta.marts`` (sheet, order, required) and ``meta.mart_columns``
+    (Chinese headers). The workbook and the checks read it from the file they serve."""
+    from orchestration.project import mart_layout
+
+    layout = [m for m in mart_layout(manifest if manifest.exists() else None) if f"marts.{m['table']}" in tables]
+    con.execute("create schema if not exists meta")
+    con.execute("create table meta.marts (table_name varchar, sheet_name varchar, sheet_order integer, "
+                "required boolean)")
+    con.execute("create table meta.mart_columns (table_name varchar, column_name varchar, header_zh varchar)")
+    if layout:
+        con.executemany("insert into meta.marts values (?, ?, ?, ?)",
+                        [[m["table"], m["sheet"], m["sheet_order"], m["required"]] for m in layout])
+        cols = [[m["table"], c, zh] for m in layout for c, zh in m["columns"]]
+        if cols:
+            con.executemany("insert into meta.mart_columns values (?, ?, ?)", cols)
+    con.execute("comment on table meta.marts is '各专题表的工作表名、顺序与是否必需 / each mart''s workbook sheet, "
+                "its place and whether a publish requires it'")
+    con.execute("comment on table meta.mart_columns is '各列的中文表头 / each mart column''s Chinese header'")
 
 
 def verify_candidate(candidate: Path, counts: dict[str, int], required: list[str]) -> None:
