@@ -28,7 +28,7 @@ def _limit(memory_bytes: int) -> None:
 
 
 def _read(data: bytes, limits: dict[str, str]):
-    from ingest.readers import read_excel_bytes
+    from ingest.workbook import read_excel_bytes
 
     os.environ.update(limits)  # the limits in force in the pipeline now, not when the worker started
     return read_excel_bytes(data)

@@ -1,0 +1,240 @@
+"""Reading a workbook (XLSX, XLS) into a grid: which sheet, and the cells as text.
+
+Runs inside the sandboxed reader process (``ingest/sandbox.py``). Read with
+fastexcel (Rust calamine), every cell as text, no header assumed.
+
+Which sheet: hidden sheets are never read (a stale copy kept out of sight is
+not the report). Of the visible sheets, the one whose header parkstat
+recognises; two or more such sheets reject the workbook, naming them (one
+table per file); none: the first visible one, or the one whose name names a
+report kind (its receipt then says no header was found).
+
+XLSX only, when the sheet calls for it (openpyxl, streaming): a formula with
+no saved result is an error naming the cell (calamine would read it as empty);
+a number formatted as a percentage is read as what it shows (``12%``, which a
+money column refuses); a cell merged down over several rows (统计期 once for a
+block of rows) counts for each of them. Zero-width characters are removed.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+from ingest.messages import error, note
+from ingest.readers import XLSX_MAGIC, Grid, check_width
+from ingest.textfile import INVISIBLE, UnreadableFile, invisible_note
+from ingest.text import to_simplified
+
+# sheet names that name a report kind (compared after Traditional->Simplified)
+SHEET_HINTS = {
+    "project_progress": ("重点项目", "项目进度", "project"),
+    "park_indicators": ("园区指标", "园区", "park_indicators"),
+    "region_indicators": ("区域指标", "地区指标", "region"),
+    "park_registry": ("园区名录", "名录", "registry"),
+    "park_evaluations": ("园区评价", "评价", "evaluation"),
+}
+# the names of an encrypted Office file's streams (UTF-16LE, as the container's directory holds them)
+_ENCRYPTED = ("EncryptedPackage".encode("utf-16-le"), "EncryptionInfo".encode("utf-16-le"))
+_MERGE = re.compile(rb'<mergeCell\s+ref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"')
+_PERCENT_STYLE = re.compile(rb'numFmtId="(9|10)"|formatCode="[^"]*%')
+
+PASSWORD = ("工作簿设有打开密码（已加密），无法读取：请取消密码（文件 → 信息 → 保护工作簿 → 用密码进行加密，清空密码）后重新报送",
+            "the workbook is password-protected (encrypted) and cannot be read: remove the password "
+            "(File → Info → Protect Workbook → Encrypt with Password, clear it) and send it again")
+
+
+def pick_sheet(names: list[str]) -> int:
+    for i, name in enumerate(names):
+        n = to_simplified(name).lower()
+        if any(h in n for hints in SHEET_HINTS.values() for h in hints):
+            return i
+    return 0
+
+
+def check_inflated_size(data: bytes) -> None:
+    """An XLSX is a zip: refuse one that would inflate past the limit (a zip bomb)
+    from its directory alone, before anything is decompressed."""
+    import zipfile
+
+    from ingest.settings import Limits
+
+    limit = Limits.from_env().max_inflated_bytes
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            total = sum(i.file_size for i in zf.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise UnreadableFile("无法读取电子表格（压缩包损坏）", f"cannot read the spreadsheet: {exc}") from exc
+    if total > limit:
+        raise UnreadableFile(f"工作簿解压后达 {total / 2**20:,.0f} MB，超过上限 {limit / 2**20:,.0f} MB",
+                             f"the workbook inflates to {total / 2**20:,.0f} MB, over the limit of "
+                             f"{limit / 2**20:,.0f} MB")
+
+
+def _rows(table) -> list[list[str]]:
+    cols = [c.to_pylist() for c in table.columns]
+    return [[("" if c[i] is None else str(c[i])) for c in cols] for i in range(table.num_rows)]
+
+
+def _strip_invisible(rows: list[list[str]]) -> list[int]:
+    """Remove zero-width characters from every cell; the rows (1-based) that had some."""
+    touched = []
+    for r, row in enumerate(rows):
+        for c, cell in enumerate(row):
+            if any(ord(ch) in INVISIBLE for ch in cell):
+                row[c] = cell.translate(INVISIBLE)
+                if not touched or touched[-1] != r + 1:
+                    touched.append(r + 1)
+    return touched
+
+
+def _choose(reader, names: list[str], notes: list) -> int:
+    from ingest.layout import SCAN_ROWS, Layout, find_layout
+
+    visible, hidden = [], []
+    for i, name in enumerate(names):
+        sheet = reader.load_sheet(i, header_row=None, dtypes="string", skip_rows=0, n_rows=SCAN_ROWS + 1)
+        if getattr(sheet, "visible", "visible") != "visible":
+            hidden.append(name)
+            continue
+        head = _rows(sheet.to_arrow())
+        _strip_invisible(head)
+        visible.append((i, isinstance(find_layout(head), Layout)))
+    if hidden:
+        notes.append(note("hidden_sheet", f"已忽略隐藏的工作表：{'、'.join(hidden)}（隐藏的工作表从不读取）",
+                          f"hidden sheet(s) ignored: {', '.join(hidden)} (hidden sheets are never read)",
+                          value="、".join(hidden)))
+    if not visible:
+        raise UnreadableFile("工作簿中没有可见的工作表（隐藏的工作表不读取）：请取消隐藏要报送的表",
+                             "the workbook has no visible sheet (hidden sheets are not read): unhide the sheet "
+                             "you mean to send", code="unreadable")
+    with_data = [i for i, has in visible if has]
+    if len(with_data) > 1:
+        listed = "、".join(f"“{names[i]}”" for i in with_data)
+        raise UnreadableFile(f"工作簿有 {len(with_data)} 个数据表（{listed}），一个文件只能报送一个表：请把每个表另存为单独的文件分别报送",
+                             f"the workbook has {len(with_data)} data sheets ({', '.join(names[i] for i in with_data)}); "
+                             "one file carries one table: save each sheet as a file of its own and send them "
+                             "separately", code="several_sheets")
+    if with_data:
+        return with_data[0]
+    shown = [i for i, _ in visible]
+    return shown[pick_sheet([names[i] for i in shown])]
+
+
+def read_excel_bytes(data: bytes) -> Grid:
+    import fastexcel
+
+    if data.startswith(XLSX_MAGIC):
+        check_inflated_size(data)
+    elif any(name in data[:1 << 20] for name in _ENCRYPTED):
+        raise UnreadableFile(*PASSWORD, code="password_protected")
+    notes: list = []
+    try:
+        reader = fastexcel.read_excel(data)
+        names = reader.sheet_names
+        if not names:
+            raise UnreadableFile("工作簿中没有工作表", "the workbook has no sheet")
+        idx = _choose(reader, names, notes)
+        # skip_rows=0 keeps leading blank rows, so row numbers are the ones the submitter sees
+        table = reader.load_sheet(idx, header_row=None, dtypes="string", skip_rows=0).to_arrow()
+    except UnreadableFile:
+        raise
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # calamine reports broken files in many ways, even as a Rust panic
+        # (pyo3's PanicException derives from BaseException; found by the fuzzer on a mutated .xls)
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        if re.search("password|encrypt", str(exc), re.I):
+            raise UnreadableFile(*PASSWORD, code="password_protected") from None
+        raise UnreadableFile("无法读取电子表格（文件已损坏，或不是 Excel 工作簿）：请在 Excel 中打开、另存为 .xlsx 后重新报送",
+                             f"cannot read the spreadsheet ({type(exc).__name__}: {first}): the file is damaged or "
+                             "not an Excel workbook; open it in Excel, save it as .xlsx and send it again") from None
+    from ingest.settings import Limits
+
+    if table.num_columns > Limits.from_env().max_columns:
+        raise UnreadableFile(f"工作表有 {table.num_columns:,} 列，超过上限", f"the sheet has {table.num_columns:,} "
+                             f"columns, over the limit of {Limits.from_env().max_columns}")
+    rows = _rows(table)
+    if data.startswith(XLSX_MAGIC):
+        _xlsx_cells(data, names[idx], rows, notes)
+    touched = _strip_invisible(rows)
+    if touched:
+        notes.append(invisible_note(touched))
+    check_width(rows)
+    return Grid(rows, sheet=names[idx], notes=notes)
+
+
+def _xlsx_cells(data: bytes, sheet_name: str, rows: list[list[str]], notes: list) -> None:
+    """What calamine's text leaves out (module docstring), for the XLSX sheet read."""
+    import zipfile
+
+    from openpyxl import load_workbook
+    from openpyxl.utils import range_boundaries
+
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        styles = zf.read("xl/styles.xml") if "xl/styles.xml" in zf.namelist() else b""
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+        ws = wb[sheet_name]
+        xml = ws._get_source().read()
+    except Exception:  # calamine read it; openpyxl's view is only a refinement
+        return
+    formulas = b"<f>" in xml or b"<f " in xml
+    percent = _PERCENT_STYLE.search(styles) is not None
+    merges = [range_boundaries(m.decode()) for m in _MERGE.findall(xml)]
+    if not (formulas or percent or merges):
+        return
+    cells = [(c.row, c.column, c) for row in ws.iter_rows() for c in row if getattr(c, "row", None)]
+    used = [col for _r, col, c in cells if c.value is not None and c.data_type != "f"]
+    offset = (min(used) - 1) if used else 0  # calamine's grid starts at the first column used
+    width = max((len(r) for r in rows), default=0)
+
+    def at(r: int, c: int) -> tuple[int, int] | None:
+        rr, cc = r - 1, c - 1 - offset
+        return (rr, cc) if 0 <= rr < len(rows) and 0 <= cc < width else None
+
+    for r, c, cell in cells:
+        where = at(r, c)
+        if where is None:
+            continue
+        rr, cc = where
+        row = rows[rr]
+        row.extend([""] * (width - len(row)))
+        if cell.data_type == "f" and not row[cc].strip():
+            notes.append(error("formula_without_value",
+                               f"单元格 {cell.coordinate} 是公式（{cell.value}），但没有保存计算结果：请在 Excel 中打开、"
+                               "重新计算并保存后再报送，或把公式换成数值",
+                               f"cell {cell.coordinate} holds a formula ({cell.value}) with no saved result: open the "
+                               "workbook in Excel, recalculate and save it, or replace the formula by its value",
+                               row=rr + 1, value=str(cell.value)))
+        elif (percent and cell.data_type == "n" and isinstance(cell.value, (int, float))
+              and "%" in (cell.number_format or "")):
+            from decimal import Decimal
+
+            shown = (Decimal(repr(float(row[cc] or cell.value))) * 100).normalize()
+            row[cc] = f"{shown:f}%"
+    filled = []
+    for min_col, min_row, _max_col, max_row in merges:
+        top = at(min_row, min_col)
+        if top is None or max_row <= min_row:
+            continue
+        value = rows[top[0]][top[1]] if top[1] < len(rows[top[0]]) else ""
+        for r in range(min_row + 1, max_row + 1):
+            where = at(r, min_col)
+            if where is not None and value:
+                row = rows[where[0]]
+                row.extend([""] * (width - len(row)))
+                row[where[1]] = row[where[1]] or value
+        filled.append(f"{_ref(min_col, min_row)}:{_ref(min_col, max_row)}")
+    if filled:
+        listed = "、".join(filled[:10]) + ("…" if len(filled) > 10 else "")
+        notes.append(note("merged_cells", f"纵向合并的单元格（{listed}）的值已用于其中每一行",
+                          f"the value of each cell merged down over several rows ({listed.replace('、', ', ')}) "
+                          "was read for every row it spans"))
+    wb.close()
+
+
+def _ref(col: int, row: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return f"{get_column_letter(col)}{row}"
