@@ -102,8 +102,7 @@ def _choose(reader, names: list[str], notes: list) -> int:
         visible.append((i, isinstance(find_layout(head), Layout)))
     if hidden:
         notes.append(note("hidden_sheet", f"已忽略隐藏的工作表：{'、'.join(hidden)}（隐藏的工作表从不读取）",
-                          f"hidden sheet(s) ignored: {', '.join(hidden)} (hidden sheets are never read)",
-                          value="、".join(hidden)))
+                          f"hidden sheet(s) ignored: {', '.join(hidden)} (hidden sheets are never read)"))
     if not visible:
         raise UnreadableFile("工作簿中没有可见的工作表（隐藏的工作表不读取）：请取消隐藏要报送的表",
                              "the workbook has no visible sheet (hidden sheets are not read): unhide the sheet "

@@ -17,42 +17,13 @@ import pytest
 from typer.testing import CliRunner
 
 from ingest.cli import app
-from tests.conftest import csv_bytes, drop, env_vars, make_home, query, refresh, xlsx_bytes
+from tests.conftest import csv_bytes, drop, encrypted, env_vars, make_home, query, refresh, workbook, xlsx_bytes
 
 NOW = "2025-11-15T09:00:00"
 PARK_H = ["统计期", "园区代码", "园区生产总值"]
 # a short register in GBK under an English header: its bytes read as Big5 too (新园 as 陔埶)
 REGISTER = [["park_code", "park_name", "region_code"], ["431300-ETDZ", "娄底经开区", "431302"],
             ["431300-LSJ", "冷水江园", "431381"], ["431300-XY", "新园", "431302"]]
-
-
-def workbook(sheets: list[tuple[str, list[list], str]], *, merges=(), formats=None) -> bytes:
-    """(title, rows, state) per sheet; ``formats``: {cell: number format} on the first sheet."""
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    wb.remove(wb.active)
-    for title, rows, state in sheets:
-        ws = wb.create_sheet(title)
-        for r in rows:
-            ws.append(r)
-        ws.sheet_state = state
-    first = wb[sheets[0][0]] if sheets[0][2] == "visible" else wb[[s for s in sheets if s[2] == "visible"][0][0]]
-    for m in merges:
-        first.merge_cells(m)
-    for cell, fmt in (formats or {}).items():
-        first[cell].number_format = fmt
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
-
-def encrypted(data: bytes) -> bytes:
-    from msoffcrypto.format.ooxml import OOXMLFile
-
-    out = io.BytesIO()
-    OOXMLFile(io.BytesIO(data)).encrypt("口令", out)
-    return out.getvalue()
 
 
 def park(*rows: list, encoding: str = "utf-8") -> bytes:
@@ -130,7 +101,7 @@ def test_a_short_gbk_register_is_read_as_gb18030_and_says_so(night):
     assert data.decode("big5") != data.decode("gbk")  # the file Big5 used to win
     body, txt = night["receipts"]["register.csv"]
     assert body["status"] == "accepted" and body["encoding"] == "GB18030"
-    assert "编码 / encoding:    GB18030" in txt
+    assert "编码 / encoding:      GB18030" in txt
     names = dict(query(night["home"], "select park_code, park_name from core.dim_park"))
     assert names == {"431300-ETDZ": "娄底经开区", "431300-LSJ": "冷水江园", "431300-XY": "新园"}
 
