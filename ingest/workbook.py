@@ -91,6 +91,8 @@ def _strip_invisible(rows: list[list[str]]) -> list[int]:
 def _choose(reader, names: list[str], notes: list) -> int:
     from ingest.layout import SCAN_ROWS, Layout, find_layout
 
+    if len(names) == 1:  # a workbook always keeps one sheet visible: nothing to choose
+        return 0
     visible, hidden = [], []
     for i, name in enumerate(names):
         sheet = reader.load_sheet(i, header_row=None, dtypes="string", skip_rows=0, n_rows=SCAN_ROWS + 1)
