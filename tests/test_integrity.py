@@ -102,6 +102,8 @@ def test_a_short_gbk_register_is_read_as_gb18030_and_says_so(night):
     body, txt = night["receipts"]["register.csv"]
     assert body["status"] == "accepted" and body["encoding"] == "GB18030"
     assert "编码 / encoding:      GB18030" in txt
+    assert query(night["home"], "select encoding, sheet from marts.submission_receipts where file_name = ?",
+                 ["register.csv"]) == [("GB18030", None)]
     names = dict(query(night["home"], "select park_code, park_name from core.dim_park"))
     assert names == {"431300-ETDZ": "娄底经开区", "431300-LSJ": "冷水江园", "431300-XY": "新园"}
 
@@ -152,6 +154,10 @@ def test_the_published_values_of_the_special_layouts(night):
     assert query(home, "select count(*) from core.fct_indicator_values where value = 1") == [(0,)]
     body, _ = night["receipts"]["hidden_stale.xlsx"]
     assert body["sheet"] == "Sheet2"
+    assert query(home, "select encoding, sheet from marts.submission_receipts where file_name = 'hidden_stale.xlsx'"
+                 ) == [(None, "Sheet2")]
+    assert query(home, "select encoding from marts.submission_receipts where file_name = 'utf16_no_bom.csv'"
+                 ) == [("UTF-16LE",)]
     # the unit in the header row and the unit line above a ';' table: 亿元
     assert query(home, """select original_value, original_unit from core.fct_indicator_values
                           where period in ('2024-09', '2024-12') order by period""") == [

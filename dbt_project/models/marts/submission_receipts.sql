@@ -40,7 +40,18 @@ select
     ps.superseded_at,
     f.duplicate_of,
     f.size_bytes,
-    f.archive_path
+    f.archive_path,
+    -- named as the receipt names it (the ledger keeps Python's codec name)
+    case lower(f.encoding)
+        when 'utf-8' then 'UTF-8'
+        when 'utf-8-sig' then 'UTF-8 (BOM)'
+        when 'gb18030' then 'GB18030'
+        when 'big5' then 'Big5'
+        when 'utf-16-le' then 'UTF-16LE'
+        when 'utf-16-be' then 'UTF-16BE'
+        else upper(f.encoding)
+    end as encoding,
+    f.sheet
 from {{ ref('stg_ledger__files') }} as f
 left join period_state as ps on ps.file_id = f.file_id
 left join msgs as m on m.file_id = f.file_id
