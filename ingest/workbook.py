@@ -21,7 +21,7 @@ from __future__ import annotations
 import io
 import re
 
-from ingest.messages import error, note
+from ingest.messages import error, note, warning
 from ingest.readers import XLSX_MAGIC, Grid, check_width
 from ingest.textfile import INVISIBLE, UnreadableFile, invisible_note
 from ingest.text import to_simplified
@@ -157,7 +157,18 @@ def read_excel_bytes(data: bytes) -> Grid:
                              f"columns, over the limit of {Limits.from_env().max_columns}")
     rows = _rows(table)
     if data.startswith(XLSX_MAGIC):
-        _xlsx_cells(data, names[idx], rows, notes)
+        try:
+            _xlsx_cells(data, names[idx], rows, notes)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # calamine read the cells; openpyxl's refinement could not (found by the fuzzer)
+            first = (str(exc).strip().splitlines() or [""])[0][:200]
+            notes.append(warning(
+                "cells_unchecked", f"无法检查工作簿的公式和单元格格式（{type(exc).__name__}: {first}）：没有保存结果的公式"
+                "会读作空白，百分比格式的数会读作小数，合并单元格只算第一行；请核对这些单元格，或在 Excel 中另存后重新报送",
+                f"the workbook's formulas and cell formats could not be checked ({type(exc).__name__}: {first}): a "
+                "formula with no saved result reads as empty, a number formatted as a percentage as a fraction, a "
+                "merged cell for its first row only; check such cells, or save the workbook again in Excel and resend"))
     touched = _strip_invisible(rows)
     if touched:
         notes.append(invisible_note(touched))
@@ -174,12 +185,9 @@ def _xlsx_cells(data: bytes, sheet_name: str, rows: list[list[str]], notes: list
 
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         styles = zf.read("xl/styles.xml") if "xl/styles.xml" in zf.namelist() else b""
-    try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-        ws = wb[sheet_name]
-        xml = ws._get_source().read()
-    except Exception:  # calamine read it; openpyxl's view is only a refinement
-        return
+    wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    ws = wb[sheet_name]
+    xml = ws._get_source().read()
     formulas = b"<f>" in xml or b"<f " in xml
     percent = _PERCENT_STYLE.search(styles) is not None
     merges = [range_boundaries(m.decode()) for m in _MERGE.findall(xml)]
