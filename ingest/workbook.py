@@ -37,7 +37,6 @@ SHEET_HINTS = {
 # the names of an encrypted Office file's streams (UTF-16LE, as the container's directory holds them)
 _ENCRYPTED = ("EncryptedPackage".encode("utf-16-le"), "EncryptionInfo".encode("utf-16-le"))
 _MERGE = re.compile(rb'<mergeCell\s+ref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"')
-_PERCENT_STYLE = re.compile(rb'numFmtId="(9|10)"|formatCode="[^"]*%')
 
 PASSWORD = ("工作簿设有打开密码（已加密），无法读取：请取消密码（文件 → 信息 → 保护工作簿 → 用密码进行加密，清空密码）后重新报送",
             "the workbook is password-protected (encrypted) and cannot be read: remove the password "
@@ -88,20 +87,30 @@ def _strip_invisible(rows: list[list[str]]) -> list[int]:
     return touched
 
 
-def _choose(reader, names: list[str], notes: list) -> int:
+def _choose(reader, names: list[str], notes: list):
+    """(index, table) of the sheet to read (module docstring); each visible sheet
+    is parsed once."""
     from ingest.layout import SCAN_ROWS, Layout, find_layout
 
+    def load(i: int):
+        # skip_rows=0 keeps leading blank rows, so row numbers are the ones the submitter sees
+        return reader.load_sheet(i, header_row=None, dtypes="string", skip_rows=0)
+
     if len(names) == 1:  # a workbook always keeps one sheet visible: nothing to choose
-        return 0
-    visible, hidden = [], []
+        return 0, load(0).to_arrow()
+    visible, hidden, tables = [], [], {}
     for i, name in enumerate(names):
-        sheet = reader.load_sheet(i, header_row=None, dtypes="string", skip_rows=0, n_rows=SCAN_ROWS + 1)
+        sheet = load(i)
         if getattr(sheet, "visible", "visible") != "visible":
             hidden.append(name)
             continue
-        head = _rows(sheet.to_arrow())
+        table = sheet.to_arrow()
+        head = _rows(table.slice(0, SCAN_ROWS + 1))
         _strip_invisible(head)
-        visible.append((i, isinstance(find_layout(head), Layout)))
+        has = isinstance(find_layout(head), Layout)
+        visible.append((i, has))
+        if has or not tables:
+            tables[i] = table
     if hidden:
         notes.append(note("hidden_sheet", f"已忽略隐藏的工作表：{'、'.join(hidden)}（隐藏的工作表从不读取）",
                           f"hidden sheet(s) ignored: {', '.join(hidden)} (hidden sheets are never read)"))
@@ -117,9 +126,10 @@ def _choose(reader, names: list[str], notes: list) -> int:
                              "one file carries one table: save each sheet as a file of its own and send them "
                              "separately", code="several_sheets")
     if with_data:
-        return with_data[0]
+        return with_data[0], tables[with_data[0]]
     shown = [i for i, _ in visible]
-    return shown[pick_sheet([names[i] for i in shown])]
+    idx = shown[pick_sheet([names[i] for i in shown])]
+    return idx, tables[idx] if idx in tables else load(idx).to_arrow()
 
 
 def read_excel_bytes(data: bytes) -> Grid:
@@ -135,9 +145,7 @@ def read_excel_bytes(data: bytes) -> Grid:
         names = reader.sheet_names
         if not names:
             raise UnreadableFile("工作簿中没有工作表", "the workbook has no sheet")
-        idx = _choose(reader, names, notes)
-        # skip_rows=0 keeps leading blank rows, so row numbers are the ones the submitter sees
-        table = reader.load_sheet(idx, header_row=None, dtypes="string", skip_rows=0).to_arrow()
+        idx, table = _choose(reader, names, notes)
     except UnreadableFile:
         raise
     except (KeyboardInterrupt, SystemExit):
@@ -176,71 +184,115 @@ def read_excel_bytes(data: bytes) -> Grid:
     return Grid(rows, sheet=names[idx], notes=notes)
 
 
+def _percent_styles(wb) -> set[int]:
+    """The indexes of the cell styles whose number format shows a percentage."""
+    from openpyxl.styles.numbers import BUILTIN_FORMATS
+
+    out = set()
+    for i, style in enumerate(wb._cell_styles):
+        fid = style.numFmtId
+        code = BUILTIN_FORMATS.get(fid) if fid < 164 else wb._number_formats[fid - 164]
+        if code and "%" in code:
+            out.add(i)
+    return out
+
+
+def _scan(xml: bytes, percent: set[int]):
+    """One streaming pass over a sheet's XML: formula cells with no saved result
+    [(ref, formula)], numbers in a percent style [(ref, value as written)], and
+    the first column holding a value (where calamine's grid starts)."""
+    import xml.etree.ElementTree as ET
+
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+
+    ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    missing, percents, first_col = [], [], None
+    for _event, el in ET.iterparse(io.BytesIO(xml), events=("end",)):
+        if el.tag == ns + "c":
+            ref, kind = el.get("r"), el.get("t", "n")
+            f, v = el.find(ns + "f"), el.find(ns + "v")
+            has_value = (v is not None and v.text not in (None, "")) or kind == "inlineStr"
+            if ref and has_value:
+                col = column_index_from_string(coordinate_from_string(ref)[0])
+                first_col = col if first_col is None else min(first_col, col)
+            if ref and f is not None and not has_value:
+                missing.append((ref, "=" + (f.text or "")))
+            elif ref and has_value and kind == "n" and int(el.get("s", 0)) in percent:
+                percents.append((ref, v.text))
+            el.clear()
+        elif el.tag == ns + "row":
+            el.clear()
+    return missing, percents, first_col
+
+
 def _xlsx_cells(data: bytes, sheet_name: str, rows: list[list[str]], notes: list) -> None:
-    """What calamine's text leaves out (module docstring), for the XLSX sheet read."""
-    import zipfile
+    """What calamine's text leaves out (module docstring), for the XLSX sheet read:
+    the sheet's XML is scanned (one streaming pass) only when it holds a formula,
+    a merged cell, or the workbook a percent style."""
+    from decimal import Decimal, InvalidOperation
 
     from openpyxl import load_workbook
     from openpyxl.utils import range_boundaries
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        styles = zf.read("xl/styles.xml") if "xl/styles.xml" in zf.namelist() else b""
     wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    ws = wb[sheet_name]
-    xml = ws._get_source().read()
+    try:
+        xml = wb[sheet_name]._get_source().read()
+        percent = _percent_styles(wb)
+    finally:
+        wb.close()
     formulas = b"<f>" in xml or b"<f " in xml
-    percent = _PERCENT_STYLE.search(styles) is not None
     merges = [range_boundaries(m.decode()) for m in _MERGE.findall(xml)]
     if not (formulas or percent or merges):
         return
-    cells = [(c.row, c.column, c) for row in ws.iter_rows() for c in row if getattr(c, "row", None)]
-    used = [col for _r, col, c in cells if c.value is not None and c.data_type != "f"]
-    offset = (min(used) - 1) if used else 0  # calamine's grid starts at the first column used
+    missing, percents, first_col = _scan(xml, percent)
+    offset = (first_col - 1) if first_col else 0  # calamine's grid starts at the first column used
     width = max((len(r) for r in rows), default=0)
 
     def at(r: int, c: int) -> tuple[int, int] | None:
         rr, cc = r - 1, c - 1 - offset
-        return (rr, cc) if 0 <= rr < len(rows) and 0 <= cc < width else None
+        if not (0 <= rr < len(rows) and 0 <= cc < width):
+            return None
+        rows[rr].extend([""] * (width - len(rows[rr])))
+        return rr, cc
 
-    for r, c, cell in cells:
-        where = at(r, c)
-        if where is None:
-            continue
-        rr, cc = where
-        row = rows[rr]
-        row.extend([""] * (width - len(row)))
-        if cell.data_type == "f" and not row[cc].strip():
+    def where(ref: str) -> tuple[int, int] | None:
+        col, row = coordinate_from_string(ref)
+        return at(row, column_index_from_string(col))
+
+    for ref, formula in missing:
+        cell = where(ref)
+        if cell is not None and not rows[cell[0]][cell[1]].strip():
             notes.append(error("formula_without_value",
-                               f"单元格 {cell.coordinate} 是公式（{cell.value}），但没有保存计算结果：请在 Excel 中打开、"
+                               f"单元格 {ref} 是公式（{formula}），但没有保存计算结果：请在 Excel 中打开、"
                                "重新计算并保存后再报送，或把公式换成数值",
-                               f"cell {cell.coordinate} holds a formula ({cell.value}) with no saved result: open the "
+                               f"cell {ref} holds a formula ({formula}) with no saved result: open the "
                                "workbook in Excel, recalculate and save it, or replace the formula by its value",
-                               row=rr + 1, value=str(cell.value)))
-        elif (percent and cell.data_type == "n" and isinstance(cell.value, (int, float))
-              and "%" in (cell.number_format or "")):
-            from decimal import Decimal
-
-            shown = (Decimal(repr(float(row[cc] or cell.value))) * 100).normalize()
-            row[cc] = f"{shown:f}%"
+                               row=cell[0] + 1, value=formula))
+    for ref, written in percents:
+        cell = where(ref)
+        try:
+            shown = (Decimal(written) * 100).normalize()
+        except InvalidOperation:
+            continue
+        if cell is not None:
+            rows[cell[0]][cell[1]] = f"{shown:f}%"
     filled = []
     for min_col, min_row, _max_col, max_row in merges:
         top = at(min_row, min_col)
         if top is None or max_row <= min_row:
             continue
-        value = rows[top[0]][top[1]] if top[1] < len(rows[top[0]]) else ""
+        value = rows[top[0]][top[1]]
         for r in range(min_row + 1, max_row + 1):
-            where = at(r, min_col)
-            if where is not None and value:
-                row = rows[where[0]]
-                row.extend([""] * (width - len(row)))
-                row[where[1]] = row[where[1]] or value
+            cell = at(r, min_col)
+            if cell is not None and value:
+                rows[cell[0]][cell[1]] = rows[cell[0]][cell[1]] or value
         filled.append(f"{_ref(min_col, min_row)}:{_ref(min_col, max_row)}")
     if filled:
         listed = "、".join(filled[:10]) + ("…" if len(filled) > 10 else "")
         notes.append(note("merged_cells", f"纵向合并的单元格（{listed}）的值已用于其中每一行",
                           f"the value of each cell merged down over several rows ({listed.replace('、', ', ')}) "
                           "was read for every row it spans"))
-    wb.close()
 
 
 def _ref(col: int, row: int) -> str:
