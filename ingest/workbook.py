@@ -96,8 +96,6 @@ def _choose(reader, names: list[str], notes: list):
         # skip_rows=0 keeps leading blank rows, so row numbers are the ones the submitter sees
         return reader.load_sheet(i, header_row=None, dtypes="string", skip_rows=0)
 
-    if len(names) == 1:  # a workbook always keeps one sheet visible: nothing to choose
-        return 0, load(0).to_arrow()
     visible, hidden, tables = [], [], {}
     for i, name in enumerate(names):
         sheet = load(i)
@@ -105,6 +103,8 @@ def _choose(reader, names: list[str], notes: list):
             hidden.append(name)
             continue
         table = sheet.to_arrow()
+        if len(names) == 1:  # nothing to choose from
+            return 0, table
         head = _rows(table.slice(0, SCAN_ROWS + 1))
         _strip_invisible(head)
         has = isinstance(find_layout(head), Layout)

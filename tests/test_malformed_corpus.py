@@ -44,6 +44,23 @@ def project(**changes) -> bytes:
     return table(PROJ_H, list(row.values()))
 
 
+def hide_all(xlsx: bytes) -> bytes:
+    """The workbook with every sheet hidden (Excel and openpyxl refuse to write one; other programs do)."""
+    import io
+    import re
+    import zipfile
+
+    src, out = zipfile.ZipFile(io.BytesIO(xlsx)), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            body = src.read(item)
+            if item.filename == "xl/workbook.xml":
+                body = re.sub(rb'<sheet (?![^>]*state=)', b'<sheet state="hidden" ',
+                              body.replace(b'state="visible"', b'state="hidden"'))
+            dst.writestr(item, body)
+    return out.getvalue()
+
+
 def good_xlsx() -> bytes:
     return xlsx_bytes([PARK_H, ["2022-04", "431300-ETDZ", 100, 10]])
 
@@ -77,6 +94,12 @@ CASES = [
                                      ("园区 (2)", [PARK_H, ["2022-04", "431300-LSJ", 1, 1]], "visible")]),
         "several_sheets", "工作簿有 2 个数据表（“园区”、“园区 (2)”），一个文件只能报送一个表：请把每个表另存为单独的文件",
         "one file carries one table: save each sheet as a file of its own", name="report.xlsx"),
+    Bad("utf16_bom_alone", b"\xff\xfe", "unreadable", "文件只有字节序标记（BOM），没有内容",
+        "the file holds only a byte-order mark (BOM) and no content"),
+    Bad("every_sheet_hidden", hide_all(workbook([("园区", [PARK_H, ["2022-04", "431300-ETDZ", 1, 1]], "visible"),
+                                                 ("旧", [PARK_H, ["2022-03", "431300-ETDZ", 1, 1]], "hidden")])),
+        "unreadable", "工作簿中没有可见的工作表（隐藏的工作表不读取）：请取消隐藏要报送的表",
+        "the workbook has no visible sheet (hidden sheets are not read): unhide the sheet", name="report.xlsx"),
     Bad("bom_alone", b"\xef\xbb\xbf", "unreadable", "文件只有字节序标记（BOM），没有内容",
         "the file holds only a byte-order mark (BOM) and no content"),
     Bad("header_below_row_200", csv_bytes([[f"说明{i}"] for i in range(201)] + [PARK_H, ["2022-04", "431300-ETDZ", "1", "1"]]),
