@@ -313,7 +313,7 @@ def _validate_unguarded(arr: Arrival, ledger: Ledger, today: dt.date) -> Parsed:
     parks = ledger.parks()
     parsed = (parse_table(arr.grid, arr.layout, arr.submitter, parks, today)
               or parse_rows(arr.grid.rows, arr.layout, arr.submitter, parks, today))
-    parsed.messages[:0] = reading_notes(arr.grid)
+    parsed.messages[:0] = reading_notes(arr.grid, arr.layout)
     if not parsed.errors:
         headers = {n: c.header for n, c in arr.layout.columns.items()}
         parsed.messages.extend(ledger.history_warnings(arr.submitter, parsed.kind, parsed.table(), headers))

@@ -46,6 +46,8 @@ class Grid:
     # what reading did that the receipt should say (an uncertain encoding, zero-width
     # characters removed, a formula without its value...): notes, warnings or errors
     notes: list[Message] = field(default_factory=list)
+    # cells of a workbook merged down over several rows, their value read for each: (range, last row)
+    merged: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def rows(self) -> list[list[str]]:
@@ -122,9 +124,22 @@ def check_width(rows: list[list[str]]) -> None:
                                  f"row {i} has {len(r):,} columns, over the limit of {limit}")
 
 
-def reading_notes(grid: Grid | None) -> list[Message]:
-    """What reading the file did, for its receipt (before the table's own messages)."""
-    return list(grid.notes) if grid is not None else []
+def reading_notes(grid: Grid | None, layout=None) -> list[Message]:
+    """What reading the file did, for its receipt (before the table's own messages);
+    cells merged down are named when they reach below the header (统计期 once for
+    a block of rows), not for a two-row header's merges."""
+    from ingest.messages import note
+
+    if grid is None:
+        return []
+    out = list(grid.notes)
+    below = [ref for ref, last in grid.merged if layout is not None and last > layout.header_row + 1]
+    if below:
+        listed = "、".join(below[:10]) + ("…" if len(below) > 10 else "")
+        out.append(note("merged_cells", f"纵向合并的单元格（{listed}）的值已用于其中每一行",
+                        f"the value of each cell merged down over several rows ({listed.replace('、', ', ')}) "
+                        "was read for every row it spans"))
+    return out
 
 
 def read_as(grid: Grid | None) -> dict[str, str | None]:

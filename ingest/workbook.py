@@ -140,6 +140,7 @@ def read_excel_bytes(data: bytes) -> Grid:
     elif any(name in data[:1 << 20] for name in _ENCRYPTED):
         raise UnreadableFile(*PASSWORD, code="password_protected")
     notes: list = []
+    merged: list = []
     try:
         reader = fastexcel.read_excel(data)
         names = reader.sheet_names
@@ -166,7 +167,7 @@ def read_excel_bytes(data: bytes) -> Grid:
     rows = _rows(table)
     if data.startswith(XLSX_MAGIC):
         try:
-            _xlsx_cells(data, names[idx], rows, notes)
+            _xlsx_cells(data, names[idx], rows, notes, merged)
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # calamine read the cells; openpyxl's refinement could not (found by the fuzzer)
@@ -181,7 +182,7 @@ def read_excel_bytes(data: bytes) -> Grid:
     if touched:
         notes.append(invisible_note(touched))
     check_width(rows)
-    return Grid(rows, sheet=names[idx], notes=notes)
+    return Grid(rows, sheet=names[idx], notes=notes, merged=merged)
 
 
 def _percent_styles(wb) -> set[int]:
@@ -225,10 +226,11 @@ def _scan(xml: bytes, percent: set[int]):
     return missing, percents, first_col
 
 
-def _xlsx_cells(data: bytes, sheet_name: str, rows: list[list[str]], notes: list) -> None:
+def _xlsx_cells(data: bytes, sheet_name: str, rows: list[list[str]], notes: list, merged: list) -> None:
     """What calamine's text leaves out (module docstring), for the XLSX sheet read:
     the sheet's XML is scanned (one streaming pass) only when it holds a formula,
-    a merged cell, or the workbook a percent style."""
+    a merged cell, or the workbook a percent style. ``merged``: (range, last row)
+    of each cell merged down, for the receipt (``readers.reading_notes``)."""
     from decimal import Decimal, InvalidOperation
 
     from openpyxl import load_workbook
@@ -277,7 +279,6 @@ def _xlsx_cells(data: bytes, sheet_name: str, rows: list[list[str]], notes: list
             continue
         if cell is not None:
             rows[cell[0]][cell[1]] = f"{shown:f}%"
-    filled = []
     for min_col, min_row, _max_col, max_row in merges:
         top = at(min_row, min_col)
         if top is None or max_row <= min_row:
@@ -287,12 +288,7 @@ def _xlsx_cells(data: bytes, sheet_name: str, rows: list[list[str]], notes: list
             cell = at(r, min_col)
             if cell is not None and value:
                 rows[cell[0]][cell[1]] = rows[cell[0]][cell[1]] or value
-        filled.append(f"{_ref(min_col, min_row)}:{_ref(min_col, max_row)}")
-    if filled:
-        listed = "、".join(filled[:10]) + ("…" if len(filled) > 10 else "")
-        notes.append(note("merged_cells", f"纵向合并的单元格（{listed}）的值已用于其中每一行",
-                          f"the value of each cell merged down over several rows ({listed.replace('、', ', ')}) "
-                          "was read for every row it spans"))
+        merged.append((f"{_ref(min_col, min_row)}:{_ref(min_col, max_row)}", max_row))
 
 
 def _ref(col: int, row: int) -> str:
