@@ -226,3 +226,15 @@ def test_a_big5_file_with_a_traditional_header_is_read_as_big5(night, tmp_path):
     with env_vars(PARKSTAT_NOW=NOW):
         exit_code, body = _check(night["home"], p)
     assert exit_code == 0 and body["encoding"] == "Big5" and body["status"] == "accepted"
+
+
+def test_a_two_row_header_merged_down_is_no_news_on_the_receipt(night, tmp_path):
+    # the commissions' own layout: title, unit line, 统计期 and the codes merged over two header rows
+    rows = [["2025年1-6月园区主要指标"], ["单位：万元"], ["统计期", "园区代码", "主要指标"], [None, None, "园区生产总值"],
+            ["2025-06", "431300-XY", 5]]
+    p = tmp_path / "two_rows.xlsx"
+    p.write_bytes(xlsx_bytes(rows, merges=["A3:A4", "B3:B4", "A1:C1"]))
+    with env_vars(PARKSTAT_NOW=NOW):
+        exit_code, body = _check(night["home"], p)
+    assert exit_code == 0 and body["status"] == "accepted" and body["row_count"] == 1
+    assert body["messages"] == []
