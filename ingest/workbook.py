@@ -137,8 +137,6 @@ def read_excel_bytes(data: bytes) -> Grid:
 
     if data.startswith(XLSX_MAGIC):
         check_inflated_size(data)
-    elif any(name in data[:1 << 20] for name in _ENCRYPTED):
-        raise UnreadableFile(*PASSWORD, code="password_protected")
     notes: list = []
     merged: list = []
     try:
@@ -154,7 +152,9 @@ def read_excel_bytes(data: bytes) -> Grid:
     except BaseException as exc:  # calamine reports broken files in many ways, even as a Rust panic
         # (pyo3's PanicException derives from BaseException; found by the fuzzer on a mutated .xls)
         first = (str(exc).strip().splitlines() or [""])[0][:200]
-        if re.search("password|encrypt", str(exc), re.I):
+        # an encrypted workbook is a container of those streams (its directory may sit anywhere): calamine
+        # cannot tell it from a broken file; an XLS with a password says so in calamine's words
+        if re.search("password|encrypt", str(exc), re.I) or any(name in data for name in _ENCRYPTED):
             raise UnreadableFile(*PASSWORD, code="password_protected") from None
         raise UnreadableFile("无法读取电子表格（文件已损坏，或不是 Excel 工作簿）：请在 Excel 中打开、另存为 .xlsx 后重新报送",
                              f"cannot read the spreadsheet ({type(exc).__name__}: {first}): the file is damaged or "
