@@ -19,7 +19,7 @@ from ingest.settings import WarehouseHome
 # the end. Seconds per module on 2 cores, measured; the rest follow alphabetically.
 LONGEST_FIRST = ("test_spark_parity.py", "test_benchmarks.py", "test_seed_figures.py", "test_contract_v2.py",
                  "test_kill_safety.py", "test_history.py", "test_end_to_end.py", "test_operations.py",
-                 "test_plain_output.py", "test_daemon.py", "test_intake.py", "test_malformed_corpus.py",
+                 "test_plain_output.py", "test_daemon.py", "test_intake.py", "test_malformed_corpus.py", "test_integrity.py",
                  "test_incremental.py")
 
 
