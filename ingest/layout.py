@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from ingest import reference
 from ingest.text import nfkc, split_header_unit, to_simplified
 
-SCAN_ROWS = 40
+# how far down the header may be (title rows, a long 填报说明 above the table)
+SCAN_ROWS = 200
 _UNIT_LINE = re.compile(r"单位\s*[:：]\s*([^\s,，;；)）]+)")
 
 
@@ -147,13 +148,17 @@ def find_layout(rows: list[list[str]]) -> Layout | LayoutProblem:
             return LayoutProblem("duplicate_column", "列重复", "the same column appears twice", column=dupes[0], row=r + 1)
         used = {c.index for c in cols.values()}
         ignored = [h for i, h in enumerate(rows[r]) if h.strip() and i not in used]
-        return Layout(kind, r, cols, _unit_line(rows[:r]), ignored)
+        # a unit line above the table, or written in a cell of the header row that names no column
+        return Layout(kind, r, cols, _unit_line(rows[:r] + [ignored]), ignored)
     if best_partial:
         _, kind, missing, r = best_partial[0]
         zh = "、".join(_zh(kind, m) for m in missing)
         return LayoutProblem("missing_column", f"缺少必填列：{zh}（{kind}）", f"missing required column(s): {', '.join(missing)} ({kind})",
                              column=", ".join(missing), row=r + 1)
-    return LayoutProblem("no_header", "找不到可识别的表头", "no recognisable header row")
+    return LayoutProblem("no_header", f"找不到可识别的表头（已查看前 {SCAN_ROWS} 行）：表头须写出各列名称，"
+                         "如 统计期、园区代码、税收（见报送模板）",
+                         f"no recognisable header row (the first {SCAN_ROWS} rows were searched): the header names "
+                         "the columns, e.g. 统计期, 园区代码, 税收 (see the templates)")
 
 
 def _zh(kind: str, name: str) -> str:

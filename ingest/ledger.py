@@ -300,16 +300,18 @@ class Ledger:
     def receipt(self, file_id: int):
         """The receipt of a recorded file, rebuilt from the ledger."""
         from ingest.receipts import Receipt
+        from ingest.textfile import encoding_name
 
-        row = self.con.execute("""select sha256, submitter_code, file_name, received_at, report_kind, status, row_count
-                                  from files where file_id = ?""", [file_id]).fetchone()
+        row = self.con.execute("""select sha256, submitter_code, file_name, received_at, report_kind, status, row_count,
+                                         encoding, sheet from files where file_id = ?""", [file_id]).fetchone()
         if row is None:
             return None
         msgs = [Message(*m) for m in self.con.execute(
             """select severity, code, reason_zh, reason_en, row_number, column_name, value from messages
                where file_id = ? order by seq""", [file_id]).fetchall()]
-        sha, sub, name, received, kind, status, rows = row
-        return Receipt(sha, sub, name, received.isoformat(sep=" "), kind, status, rows, msgs, file_id)
+        sha, sub, name, received, kind, status, rows, encoding, sheet = row
+        return Receipt(sha, sub, name, received.isoformat(sep=" "), kind, status, rows, msgs, file_id,
+                       encoding=encoding_name(encoding), sheet=sheet)
 
     def parks(self) -> dict[str, str]:
         """park_code -> region_code, the latest registration of each park (read

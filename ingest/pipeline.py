@@ -23,7 +23,7 @@ from ingest.failpoints import failpoint
 from ingest.layout import SCAN_ROWS, Layout, find_layout
 from ingest.ledger import Ledger
 from ingest.messages import Message, error
-from ingest.readers import Grid, UnreadableFile, read_grid
+from ingest.readers import Grid, UnreadableFile, read_as, read_grid, reading_notes
 from ingest.receipts import Receipt
 from ingest.settings import Limits, WarehouseHome, display_zone
 from ingest.validate import Parsed, parse_rows, check_submitter
@@ -188,7 +188,7 @@ def examine(arr: Arrival) -> None:
     try:
         arr.grid = read_grid(arr.data, arr.name)
     except UnreadableFile as exc:
-        arr.problem = error("unreadable", f"无法读取文件：{exc.zh}", f"unreadable file: {exc.en}")
+        arr.problem = error(exc.code, f"无法读取文件：{exc.zh}", f"unreadable file: {exc.en}")
         return
     lay = find_layout(arr.grid.head(SCAN_ROWS + 1))
     if isinstance(lay, Layout):
@@ -276,7 +276,8 @@ def check_file(home: WarehouseHome, path: Path, submitter: str) -> Receipt:
     finally:
         ledger.close()
     return Receipt(arr.sha, submitter, arr.name, now_local().isoformat(sep=" "), parsed.kind, status,
-                   parsed.row_count if status.startswith("accepted") else 0, parsed.messages, preview=True)
+                   parsed.row_count if status.startswith("accepted") else 0, parsed.messages, preview=True,
+                   **read_as(arr.grid))
 
 
 def _ensure_receipt(home: WarehouseHome, ledger: Ledger, file_id: int | None) -> None:
@@ -306,12 +307,13 @@ def _validate(arr: Arrival, ledger: Ledger, today: dt.date) -> Parsed:
 def _validate_unguarded(arr: Arrival, ledger: Ledger, today: dt.date) -> Parsed:
     sub_problem = check_submitter(arr.submitter)
     if arr.problem or arr.layout is None:
-        return Parsed(arr.kind, messages=[m for m in (sub_problem, arr.problem) if m])
+        return Parsed(arr.kind, messages=[m for m in (sub_problem, arr.problem) if m] + reading_notes(arr.grid))
     if sub_problem:
         return Parsed(arr.kind, messages=[sub_problem])
     parks = ledger.parks()
     parsed = (parse_table(arr.grid, arr.layout, arr.submitter, parks, today)
               or parse_rows(arr.grid.rows, arr.layout, arr.submitter, parks, today))
+    parsed.messages[:0] = reading_notes(arr.grid, arr.layout)
     if not parsed.errors:
         headers = {n: c.header for n, c in arr.layout.columns.items()}
         parsed.messages.extend(ledger.history_warnings(arr.submitter, parsed.kind, parsed.table(), headers))
@@ -333,7 +335,8 @@ def _finish(home: WarehouseHome, ledger: Ledger, arr: Arrival, *, status: str,
         archive_path=str(arr.archived.relative_to(home.root)) if arr.archived else "")
     failpoint("ingest.after_record")
     receipt = Receipt(arr.sha, arr.submitter, arr.name, received.isoformat(sep=" "), parsed.kind, status,
-                      parsed.row_count if status.startswith("accepted") else 0, messages, file_id)
+                      parsed.row_count if status.startswith("accepted") else 0, messages, file_id,
+                      **read_as(arr.grid))
     receipt.write(home.receipts)
     arr.path.unlink(missing_ok=True)  # archived and recorded: the landing copy has done its job
     return receipt

@@ -31,6 +31,8 @@ class Receipt:
     messages: list[Message]
     file_id: int | None = None
     preview: bool = False  # from ``parkstat check``: nothing was stored
+    encoding: str | None = None  # how a CSV was decoded (GB18030, UTF-8…), as the receipt names it
+    sheet: str | None = None  # the sheet of a workbook that was read
 
 
     @property
@@ -49,6 +51,8 @@ class Receipt:
             f"报送单位 / submitter: {self.submitter_code}",
             f"接收时间 / received:  {self.received_at} ({display_zone()})",
             f"SHA-256:              {self.file_sha256}",
+            *([f"编码 / encoding:      {self.encoding}"] if self.encoding else []),
+            *([f"工作表 / sheet:       {self.sheet!r}"] if self.sheet is not None else []),
             f"报表类型 / kind:      {KIND_ZH.get(self.report_kind, self.report_kind)} / {self.report_kind or 'unrecognised'}",
             f"结果 / status:        {STATUS_ZH[self.status]} / {self.status}",
             f"数据行 / rows:        {self.row_count}",
@@ -69,6 +73,7 @@ class Receipt:
     def as_json(self) -> dict:
         return {"file_sha256": self.file_sha256, "submitter_code": self.submitter_code,
                 "file_name": self.file_name, "received_at": self.received_at, "report_kind": self.report_kind,
+                "encoding": self.encoding, "sheet": self.sheet,
                 "status": self.status, "row_count": self.row_count, "error_count": self.error_count,
                 "warning_count": self.warning_count, "messages": [m.as_dict() for m in self.messages]}
 

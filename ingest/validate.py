@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from ingest import reference
+from ingest.footers import footer_note, footer_rows
 from ingest.layout import Layout
 from ingest.text import nfkc
 from ingest.messages import Message, error, warning
@@ -124,7 +125,7 @@ def cell_number(f, text: str) -> float | None:
     try:
         v = parse_number(text)
     except ValueProblem as p:
-        raise CellProblem("not_a_number", p.zh, p.en) from None
+        raise CellProblem(p.code or "not_a_number", p.zh, p.en) from None
     if v is not None and v < 0:
         raise CellProblem("negative_money" if f.type == "money" else "negative_number", "不能为负数",
                           "must not be negative")
@@ -218,7 +219,10 @@ def parse_rows(rows: list[list[str]], layout: Layout, submitter: str, parks: dic
     now_period = f"{today.year:04d}-{today.month:02d}"
     seen_keys: dict[tuple, int] = {}
     required_cols = [c for n, c in layout.columns.items() if fields[n].required == "yes"]
+    footer = footer_rows(rows, layout.header_row, [c.index for c in required_cols])
     for r in range(layout.header_row + 1, len(rows)):
+        if footer and r >= footer[0] and r in footer:
+            continue
         row = rows[r]
         rownum = r + 1
         cell = {n: (row[c.index] if c.index < len(row) else "").strip() for n, c in layout.columns.items()}
@@ -242,7 +246,7 @@ def parse_rows(rows: list[list[str]], layout: Layout, submitter: str, parks: dic
                     bad("period", "future_period", f"统计期 {period} 尚未到来", f"period {period} is in the future")
                     period = None
             except ValueProblem as p:
-                bad("period", "bad_period", p.zh, p.en)
+                bad("period", p.code or "bad_period", p.zh, p.en)
             rec["period"] = period
         year = int(period[:4]) if period else today.year
 
@@ -337,6 +341,8 @@ def parse_rows(rows: list[list[str]], layout: Layout, submitter: str, parks: dic
             out.records.append(rec)
             if period:
                 out.periods.add(period)
+    if footer:
+        out.messages.append(footer_note(rows, footer))
     if not out.records and not out.errors:
         out.messages.append(error("no_rows", "表中没有数据行", "the table has no data rows",
                                   row=layout.header_row + 1))

@@ -25,12 +25,16 @@ MAX_NUMBER = 1e16
 
 
 class ValueProblem(Exception):
-    def __init__(self, zh: str, en: str):
+    """``code``: a reason more precise than the caller's default (ambiguous_number, ambiguous_period)."""
+
+    def __init__(self, zh: str, en: str, code: str | None = None):
         super().__init__(en)
-        self.zh, self.en = zh, en
+        self.zh, self.en, self.code = zh, en, code
 
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+# a comma is only ever a thousands separator: 1,234 and 12,345,678.5 — never 3,5 (a decimal comma?) or 1,23
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?%?$")
 
 
 def is_missing(text: str) -> bool:
@@ -42,7 +46,13 @@ def parse_number(text: str) -> float | None:
     t = nfkc(text).strip()
     if t in reference.missing_tokens():
         return None
-    t = t.replace(",", "").replace(" ", "").replace("\u00a0", "")
+    t = t.replace(" ", "").replace("\u00a0", "")
+    if "," in t:
+        if not _THOUSANDS.match(t):
+            raise ValueProblem("逗号只能用作千位分隔符（如 1,234.5），该数字有歧义；小数点请写“.”（3.5），或去掉逗号",
+                               "a comma is read only as a thousands separator (1,234.5); this number is ambiguous: "
+                               "write the decimal point as '.' (3.5), or drop the comma", code="ambiguous_number")
+        t = t.replace(",", "")
     if t.endswith("%"):
         t = t[:-1]
     if not _NUMBER.match(t):
@@ -82,7 +92,13 @@ def money_factor(unit: str | None, year: int, usd_allowed: bool) -> Decimal:
             raise ValueProblem(f"该列不接受外币单位“{unit}”", f"a foreign-currency unit '{unit}' is not accepted here")
         rate = reference.exact_usd_rates().get(year)
         if rate is None:
-            raise ValueProblem(f"没有 {year} 年的美元汇率，无法折算", f"no CNY/USD rate for {year} to convert with")
+            known = reference.exact_usd_rates()
+            last = max(known) if known else None
+            raise ValueProblem(f"没有 {year} 年的美元汇率，无法折算（汇率表为 {min(known)}–{last} 年）：请将该列折算为万元后报送，"
+                               f"或请管理员在 usd_cny_rates.csv 中补充 {year} 年的年平均汇率",
+                               f"no CNY/USD rate for {year} to convert with (the rate table covers {min(known)}–{last}): "
+                               f"send this column in 万元, or ask the operator to add {year}'s annual average rate "
+                               "to usd_cny_rates.csv")
         return factor * rate
     raise ValueProblem(f"金额单位不能是“{unit}”", f"'{unit}' is not a money unit")
 
@@ -150,11 +166,34 @@ def parse_integer(text: str) -> int | None:
     return int(v)
 
 
+_AMBIGUOUS_DOT = re.compile(r"^(?P<year>\d{4})\.1$")
+_TIME_OF_DAY = re.compile(r"(?<=\d)[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$")  # of a date cell: 2022-04-30 00:00:00
+_NOT_FROM_JANUARY = re.compile(r"^(?P<year>\d{4})年(?P<first>\d{1,2})-(?P<month>\d{1,2})月$")
+
+
 def parse_period(text: str) -> str:
-    """Every period format of the contract -> ``YYYY-MM`` (cumulative from January)."""
-    t = fold_dashes(nfkc(text)).strip().replace(" ", "")
+    """Every period format of the contract -> ``YYYY-MM`` (cumulative from January).
+
+    ``2025.1`` is refused as ambiguous: it is January as written, but also what a
+    spreadsheet makes of the number 2025.10 (October); ``2025.10``, ``2025.01``
+    and ``2025.2``–``2025.9`` are not. A date (``2022-04-30``) must be a real
+    one; ``2024年3-4月`` (not from January) is refused, saying what to send."""
+    t = _TIME_OF_DAY.sub("", fold_dashes(nfkc(text)).strip()).replace(" ", "")
     if t.endswith(".0") and t[:-2].isdigit():  # spreadsheets turn 2020 into 2020.0
         t = t[:-2]
+    m = _AMBIGUOUS_DOT.match(t)
+    if m:
+        y = m.group("year")
+        raise ValueProblem(f"统计期“{t}”有歧义：可能是 {y}年1月，也可能是被表格存成数字的 {y}.10（10月）；"
+                           f"请写成文本 {y}-01 或 {y}-10",
+                           f"the period '{t}' is ambiguous: January {y}, or {y}.10 (October) stored as a number "
+                           f"by the spreadsheet; write it as text, {y}-01 or {y}-10", code="ambiguous_period")
+    m = _NOT_FROM_JANUARY.match(t)
+    if m and int(m.group("first")) != 1:
+        y, last = m.group("year"), int(m.group("month"))
+        raise ValueProblem(f"统计期“{t}”不是自年初起的累计：所有数字须为 1 月起的累计数，请报送 {y}年1-{last}月",
+                           f"the period '{t}' does not start in January: every figure is cumulative from January; "
+                           f"send {y}年1-{last}月 (January–{last:02d})")
     for pat in reference.period_patterns():
         m = pat.match(t)
         if m:
@@ -162,6 +201,12 @@ def parse_period(text: str) -> str:
             month = int(m.groupdict().get("month") or 12)
             if not 1 <= month <= 12 or not 1949 < year < 2200:
                 break
+            day = m.groupdict().get("day")
+            if day is not None:
+                try:
+                    dt.date(year, month, int(day))
+                except ValueError:
+                    raise ValueProblem(f"统计期“{t}”不是有效的日期", f"the period '{t}' is not a valid date") from None
             return f"{year:04d}-{month:02d}"
     raise ValueProblem("无法识别的统计期", "unrecognised period")
 

@@ -21,6 +21,7 @@ from functools import cache
 import polars as pl
 
 from ingest import reference
+from ingest.footers import footer_rows, may_have_footer
 from ingest.layout import Layout
 from ingest.readers import Grid
 from ingest.validate import (AMOUNT_TYPES, CellProblem, Parsed, amount_factor, cell_number, in_jurisdiction,
@@ -105,6 +106,10 @@ def _parse(grid: Grid, layout: Layout, submitter, parks, today) -> Parsed:
         raise _Fallback  # a few dozen rows a year, with rules across cells: the row-by-row path
     fields = {f.name: f for f in reference.kinds()[kind]}
     start = layout.header_row + 1
+    required_idx = [c.index for n, c in layout.columns.items() if fields[n].required == "yes"]
+    if (may_have_footer(grid.text.split("\n", start)[-1]) if grid.text is not None
+            else footer_rows(grid.rows, layout.header_row, required_idx)):
+        raise _Fallback  # a note or sign-off under the table: skipped and named by the row-by-row path
     read = grid.body(start)
     if read is not None:  # a plain CSV, read by Polars; Python's strip and Polars' agree on it
         frame = read.select([(pl.col(read.columns[c.index]) if c.index < read.width else pl.lit(""))

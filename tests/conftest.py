@@ -18,8 +18,9 @@ from ingest.settings import WarehouseHome
 # order, --no-loadscope-reorder): a long module started last would run alone at
 # the end. Seconds per module on 2 cores, measured; the rest follow alphabetically.
 LONGEST_FIRST = ("test_spark_parity.py", "test_benchmarks.py", "test_seed_figures.py", "test_contract_v2.py",
-                 "test_kill_safety.py", "test_packaging.py", "test_history.py", "test_end_to_end.py", "test_operations.py",
-                 "test_plain_output.py", "test_daemon.py", "test_intake.py", "test_malformed_corpus.py",
+                 "test_kill_safety.py", "test_packaging.py", "test_history.py", "test_end_to_end.py",
+                 "test_operations.py", "test_plain_output.py", "test_daemon.py", "test_intake.py",
+                 "test_malformed_corpus.py", "test_integrity.py",
                  "test_incremental.py")
 
 
@@ -81,6 +82,37 @@ def xlsx_bytes(rows: list[list], sheet: str = "Sheet1", merges: list[str] = ()) 
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def workbook(sheets: list[tuple[str, list[list], str]], *, merges=(), formats=None) -> bytes:
+    """An XLSX of several sheets: (title, rows, state: visible | hidden) each;
+    ``merges`` and ``formats`` ({cell: number format}) on the first visible one."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for title, rows, state in sheets:
+        ws = wb.create_sheet(title)
+        for r in rows:
+            ws.append(r)
+        ws.sheet_state = state
+    first = wb[next(title for title, _rows, state in sheets if state == "visible")]
+    for m in merges:
+        first.merge_cells(m)
+    for cell, fmt in (formats or {}).items():
+        first[cell].number_format = fmt
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def encrypted(data: bytes, password: str = "口令") -> bytes:
+    """An Office file encrypted with a password to open it, as Excel writes one (msoffcrypto-tool)."""
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    out = io.BytesIO()
+    OOXMLFile(io.BytesIO(data)).encrypt(password, out)
+    return out.getvalue()
 
 
 def xls_bytes(rows: list[list], sheet: str = "Sheet1") -> bytes:

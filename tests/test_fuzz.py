@@ -31,3 +31,30 @@ def test_what_the_fuzzer_found_stays_fixed(tmp_path):
     examine(arr)
     assert arr.problem is not None and arr.problem.code == "unreadable"
     assert "cannot read the spreadsheet" in arr.problem.en or "could not be read safely" in arr.problem.en
+
+
+def _bad_crc(data: bytes, member: str) -> bytes:
+    """``data`` (a zip) with the central directory's CRC-32 of ``member`` wrong."""
+    out = bytearray(data)
+    at = 0
+    while (at := out.find(b"PK\x01\x02", at + 1)) != -1:
+        name_len = int.from_bytes(out[at + 28:at + 30], "little")
+        if out[at + 46:at + 46 + name_len] == member.encode():
+            out[at + 16:at + 20] = b"\x00\x00\x00\x00"
+            return bytes(out)
+    raise AssertionError(member)
+
+
+def test_a_workbook_whose_styles_fail_their_checksum_is_read_with_a_warning():
+    # found by the fuzzer (issue 15): calamine reads the cells, the zip's check of xl/styles.xml
+    # failed in the pass that looks for formulas and percentages and escaped as an exception
+    from ingest.readers import read_grid
+    from tests.conftest import xlsx_bytes
+
+    grid = read_grid(_bad_crc(xlsx_bytes([["统计期", "园区代码", "税收"], ["2022-04", "431300-ETDZ", 1]]),
+                              "xl/styles.xml"), "r.xlsx")
+    assert grid.rows[1] == ["2022-04", "431300-ETDZ", "1"]
+    warn = [m for m in grid.notes if m.code == "cells_unchecked"]
+    assert warn and warn[0].severity == "warning"
+    assert "无法检查工作簿的公式和单元格格式（BadZipFile" in warn[0].zh
+    assert "formulas and cell formats could not be checked (BadZipFile" in warn[0].en

@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 from ingest.pipeline import ingest_landing
-from tests.conftest import csv_bytes, drop, env_vars, make_home, refresh, xls_bytes, xlsx_bytes
+from tests.conftest import csv_bytes, drop, encrypted, env_vars, make_home, refresh, workbook, xls_bytes, xlsx_bytes
 
 NOW = "2023-06-15T09:00:00"
 PARK_H = ["统计期", "园区代码", "园区生产总值", "税收"]
@@ -42,6 +42,23 @@ def project(**changes) -> bytes:
     row = dict(zip(PROJ_H, GOOD_PROJECT))
     row.update(changes)
     return table(PROJ_H, list(row.values()))
+
+
+def hide_all(xlsx: bytes) -> bytes:
+    """The workbook with every sheet hidden (Excel and openpyxl refuse to write one; other programs do)."""
+    import io
+    import re
+    import zipfile
+
+    src, out = zipfile.ZipFile(io.BytesIO(xlsx)), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            body = src.read(item)
+            if item.filename == "xl/workbook.xml":
+                body = re.sub(rb'<sheet (?![^>]*state=)', b'<sheet state="hidden" ',
+                              body.replace(b'state="visible"', b'state="hidden"'))
+            dst.writestr(item, body)
+    return out.getvalue()
 
 
 def good_xlsx() -> bytes:
@@ -71,6 +88,22 @@ CASES = [
         name="report.xlsx"),
     Bad("broken_xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "unreadable", "无法读取电子表格",
         "cannot read the spreadsheet", name="report.xls"),
+    Bad("password_protected", encrypted(good_xlsx()), "password_protected", "工作簿设有打开密码（已加密），无法读取：请取消密码",
+        "the workbook is password-protected (encrypted) and cannot be read: remove the password", name="report.xlsx"),
+    Bad("two_data_sheets", workbook([("园区", [PARK_H, ["2022-04", "431300-ETDZ", 1, 1]], "visible"),
+                                     ("园区 (2)", [PARK_H, ["2022-04", "431300-LSJ", 1, 1]], "visible")]),
+        "several_sheets", "工作簿有 2 个数据表（“园区”、“园区 (2)”），一个文件只能报送一个表：请把每个表另存为单独的文件",
+        "one file carries one table: save each sheet as a file of its own", name="report.xlsx"),
+    Bad("utf16_bom_alone", b"\xff\xfe", "unreadable", "文件只有字节序标记（BOM），没有内容",
+        "the file holds only a byte-order mark (BOM) and no content"),
+    Bad("every_sheet_hidden", hide_all(workbook([("园区", [PARK_H, ["2022-04", "431300-ETDZ", 1, 1]], "visible"),
+                                                 ("旧", [PARK_H, ["2022-03", "431300-ETDZ", 1, 1]], "hidden")])),
+        "unreadable", "工作簿中没有可见的工作表（隐藏的工作表不读取）：请取消隐藏要报送的表",
+        "the workbook has no visible sheet (hidden sheets are not read): unhide the sheet", name="report.xlsx"),
+    Bad("bom_alone", b"\xef\xbb\xbf", "unreadable", "文件只有字节序标记（BOM），没有内容",
+        "the file holds only a byte-order mark (BOM) and no content"),
+    Bad("header_below_row_200", csv_bytes([[f"说明{i}"] for i in range(201)] + [PARK_H, ["2022-04", "431300-ETDZ", "1", "1"]]),
+        "no_header", "找不到可识别的表头（已查看前 200 行）", "the first 200 rows were searched"),
     Bad("title_rows_only", csv_bytes([["2022年1-4月娄底市园区主要经济指标"], ["单位：万元"], []]), "no_header",
         "找不到可识别的表头", "no recognisable header"),
     Bad("xlsx_numbers_only", xlsx_bytes([[1, 2, 3], [4, 5, 6]]), "no_header", "找不到可识别的表头",
@@ -102,6 +135,13 @@ CASES = [
         "unrecognised period", row=2, value="上半年"),
     Bad("future_period", park(["2099-01", "431300-ETDZ", "1", "1"]), "future_period", "尚未到来",
         "period 2099-01 is in the future", row=2),
+    Bad("period_number_2022_10", xlsx_bytes([PARK_H, [2022.10, "431300-ETDZ", 1, 1]]), "ambiguous_period",
+        "可能是 2022年1月，也可能是被表格存成数字的 2022.10", "January 2022, or 2022.10 (October)", row=2,
+        name="指标.xlsx", value="2022.1"),
+    Bad("period_day_that_does_not_exist", park(["2022-02-30", "431300-ETDZ", "1", "1"]), "bad_period",
+        "统计期“2022-02-30”不是有效的日期", "the period '2022-02-30' is not a valid date", row=2),
+    Bad("period_not_from_january", park(["2022年3-4月", "431300-ETDZ", "1", "1"]), "bad_period",
+        "不是自年初起的累计：所有数字须为 1 月起的累计数，请报送 2022年1-4月", "does not start in January", row=2),
     Bad("period_left_empty", park(["", "431300-ETDZ", "1", "1"]), "missing_value", "必填项为空",
         "required value is empty", row=2),
     # -- numbers and money --------------------------------------------------------
@@ -115,6 +155,14 @@ CASES = [
         "must not be negative", row=2, value="-5"),
     Bad("percent_as_money", park(["2022-04", "431300-ETDZ", "12%", "1"]), "percent_in_money", "金额不能是百分比",
         "cannot be a percentage", row=2, value="12%"),
+    Bad("decimal_comma", park(["2022-04", "431300-ETDZ", "3,5", "1"]), "ambiguous_number", "逗号只能用作千位分隔符",
+        "a comma is read only as a thousands separator", row=2, value="3,5"),
+    Bad("percent_formatted_money", workbook([("Sheet1", [PARK_H, ["2022-04", "431300-ETDZ", 0.12, 1]], "visible")],
+                                            formats={"C2": "0%"}), "percent_in_money", "金额不能是百分比",
+        "cannot be a percentage", row=2, name="指标.xlsx", value="12%"),
+    Bad("formula_without_value", xlsx_bytes([PARK_H, ["2022-04", "431300-ETDZ", "=SUM(C3:C9)", 1]]),
+        "formula_without_value", "单元格 C2 是公式（=SUM(C3:C9)），但没有保存计算结果",
+        "cell C2 holds a formula (=SUM(C3:C9)) with no saved result", row=2, name="指标.xlsx"),
     Bad("unknown_unit_in_header", table(["统计期", "园区代码", "园区生产总值（千元）"], ["2022-04", "431300-ETDZ", "1"]),
         "bad_unit", "不认识的单位“千元”", "unknown unit '千元'", row=2),
     Bad("unknown_unit_line", csv_bytes([["单位：千元"], PARK_H, ["2022-04", "431300-ETDZ", "1", "1"]]), "bad_unit",

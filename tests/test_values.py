@@ -10,6 +10,9 @@ from ingest.values import ValueProblem, money_to_wan, parse_number, parse_period
     ("2022-04", "2022-04"), ("202204", "2022-04"), ("2022.4", "2022-04"), ("2022年4月", "2022-04"),
     ("2022年1-4月", "2022-04"), ("2022年1—4月", "2022-04"), ("2022年1-2月", "2022-02"), ("2020", "2020-12"),
     ("2020年", "2020-12"), ("２０２２年１－４月", "2022-04"), (" 2021-6 ", "2021-06"), ("2020.0", "2020-12"),
+    # date cells, as calamine writes them, with or without a time of day; a date written with slashes
+    ("2022-04-30 00:00:00", "2022-04"), ("2022-04-30 13:05:00", "2022-04"), ("2022-04-30T08:00", "2022-04"),
+    ("2022/4/30", "2022-04"), ("2025.10", "2025-10"), ("2025.01", "2025-01"), ("2025.2", "2025-02"),
 ])
 def test_every_period_format_of_the_contract(text, expected):
     assert parse_period(text) == expected
@@ -22,7 +25,30 @@ def test_bad_periods_are_named(text):
     assert exc.value.zh == "无法识别的统计期" and exc.value.en == "unrecognised period"
 
 
+@pytest.mark.parametrize("text,code,zh,en", [
+    ("2025.1", "ambiguous_period", "统计期“2025.1”有歧义：可能是 2025年1月，也可能是被表格存成数字的 2025.10（10月）",
+     "the period '2025.1' is ambiguous: January 2025, or 2025.10 (October)"),
+    ("2025-08-32", None, "统计期“2025-08-32”不是有效的日期", "the period '2025-08-32' is not a valid date"),
+    ("2023-02-29 00:00:00", None, "统计期“2023-02-29”不是有效的日期", "is not a valid date"),
+    ("2024年3-4月", None, "统计期“2024年3-4月”不是自年初起的累计：所有数字须为 1 月起的累计数，请报送 2024年1-4月",
+     "the period '2024年3-4月' does not start in January: every figure is cumulative from January; send 2024年1-4月"),
+])
+def test_periods_that_would_be_read_wrong_are_refused_saying_why(text, code, zh, en):
+    with pytest.raises(ValueProblem) as exc:
+        parse_period(text)
+    assert exc.value.code == code and zh in exc.value.zh and en in exc.value.en
+
+
+@pytest.mark.parametrize("text", ["3,5", "1,23", "12,3456", ",5", "1,234,5", "1,,234"])
+def test_a_comma_that_is_not_a_thousands_separator_is_ambiguous(text):
+    with pytest.raises(ValueProblem) as exc:
+        parse_number(text)
+    assert exc.value.code == "ambiguous_number"
+    assert "逗号只能用作千位分隔符" in exc.value.zh and "a comma is read only as a thousands separator" in exc.value.en
+
+
 @pytest.mark.parametrize("text,expected", [
+    ("12,345,678.25", 12345678.25), ("-1,000", -1000.0), ("1,000%", 1000.0), ("１，２３４", 1234.0),
     ("1,234.5", 1234.5), ("１２３", 123.0), ("12.5%", 12.5), (" 7 ", 7.0), ("—", None), ("-", None),
     ("/", None), ("无", None), ("", None), ("1 234", 1234.0), ("-3", -3.0),
 ])

@@ -108,6 +108,9 @@ def test_cells_that_are_not_plain_go_through_the_cell_functions(fmt):
     (["2099-05", "XM1", "项目", "431302", "", "1", "100", "5", ""], "a future period"),
     (["2024-05", "", "项目", "431302", "", "1", "100", "5", ""], "a required cell empty"),
     (["2024-05", "XM1", "项目", "431302", "", "1", "12%", "5", ""], "a percentage as money"),
+    (["2024-05", "XM1", "项目", "431302", "", "1", "3,5", "5", ""], "a comma that is no thousands separator"),
+    (["2024.1", "XM1", "项目", "431302", "", "1", "100", "5", ""], "2024.1: January, or 2024.10 as a number"),
+    (["2024-02-30", "XM1", "项目", "431302", "", "1", "100", "5", ""], "a day that does not exist"),
 ])
 def test_what_needs_words_is_left_to_the_row_by_row_path(row, why):
     rows = project_rows(["2024-05", "XM9", "项目", "431302", "", "1", "100", "5", ""], row)
@@ -121,6 +124,16 @@ def test_a_totals_row_is_left_to_the_row_by_row_path_which_skips_it():
                         ["合计", "", "", "", "", "1", "100", "5", ""])
     fast, slow = both(csv_bytes(rows), "p.csv", "431300", PARKS)
     assert fast is None and slow.row_count == 1 and not slow.messages
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_footer_is_left_to_the_row_by_row_path_which_skips_and_names_it(fmt):
+    rows = project_rows(["2024-05", "XM9", "项目", "431302", "", "1", "100", "5", ""],
+                        ["注：本表为快报数", "", "", "", "", "", "", "", ""], ["填报人：张三", "", "", "", "", "", "", "", ""])
+    data = xlsx_bytes(rows) if fmt == "xlsx" else csv_bytes(rows)
+    fast, slow = both(data, f"p.{fmt}", "431300", PARKS)
+    assert fast is None and slow.row_count == 1
+    assert [(m.severity, m.code, m.row) for m in slow.messages] == [("note", "footer_skipped", 4)]
 
 
 def test_usd_is_converted_with_the_rate_of_each_rows_year():

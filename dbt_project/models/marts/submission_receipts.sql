@@ -27,7 +27,9 @@ select
     f.superseded_at,
     f.duplicate_of,
     f.size_bytes,
-    f.archive_path
+    f.archive_path,
+    f.encoding,
+    f.sheet
 from {{ ref('fct_submission_files') }} as f
 left join msgs as m on m.file_id = f.file_id
 left join {{ ref('dim_region') }} as r on r.region_code = f.submitter_code
