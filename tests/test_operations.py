@@ -234,10 +234,17 @@ def test_a_mart_over_the_workbook_budget_keeps_its_latest_periods(tmp_path, monk
     con.execute("create schema marts")
     con.execute("create table marts.park_share_comparison as select p as period, '431300' as city_code, i as x "
                 "from (values ('2022-12'), ('2023-12'), ('2024-12')) v(p), range(10) r(i)")
+    # the layout a publish records from the dbt project's meta
+    con.execute("create schema meta")
+    con.execute("create table meta.marts as select 'park_share_comparison' as table_name, '园区占比对比' as sheet_name, "
+                "1 as sheet_order, true as required")
+    con.execute("create table meta.mart_columns as select 'park_share_comparison' as table_name, "
+                "'period' as column_name, '统计期' as header_zh")
     monkeypatch.setenv("PARKSTAT_WORKBOOK_MAX_ROWS", "25")
     written = write_workbook(con, tmp_path / "w.xlsx")
     assert written["园区占比对比"] == 20  # 2023-12 and 2024-12 fit; 2022-12 does not
     wb = load_workbook(tmp_path / "w.xlsx")
+    assert [c.value for c in wb["园区占比对比"][1]][:3] == ["统计期", "city_code", "x"]  # no header: the name
     periods = {r[0] for r in wb["园区占比对比"].iter_rows(min_row=2, values_only=True)}
     assert periods == {"2023-12", "2024-12"}
     notes = [r[0] for r in wb["说明"].iter_rows(values_only=True)]
