@@ -248,7 +248,8 @@ def published_snapshot(home) -> dict[str, list[tuple]]:
     try:
         names = con.execute("""select table_schema || '.' || table_name from information_schema.tables
                                where table_schema in ('core', 'marts')
-                                 and table_name not like 'submission%' order by 1""").fetchall()
+                                 and table_name not like 'submission%'
+                                 and table_name not like 'fct_submission%' order by 1""").fetchall()
         return {n: con.execute(f"select * exclude (received_at) from {n} order by all").fetchall()
                 if "received_at" in [d[0] for d in con.execute(f"select * from {n} limit 0").description]
                 else con.execute(f"select * from {n} order by all").fetchall() for (n,) in names}
