@@ -60,9 +60,11 @@ def _output_to(path: Path):
         old.unlink(missing_ok=True)
 
 
-def run_refresh(home: WarehouseHome, target: str | None = None, verbose: bool = False) -> bool:
+def run_refresh(home: WarehouseHome, target: str | None = None, verbose: bool = False,
+                full_refresh: bool = False) -> bool:
     """Run the nightly job in this process, recorded in the warehouse home's Dagster
     instance; dbt builds on ``target`` (duckdb or spark; default $PARKSTAT_TARGET or duckdb).
+    ``full_refresh`` rebuilds every fact from all history (the dbt step's run config).
     Prints a short summary; ``verbose`` prints the whole event log as it happens
     (otherwise it is kept in ``logs/refresh-<time>.log``)."""
     from dagster import DagsterInstance
@@ -82,7 +84,9 @@ def run_refresh(home: WarehouseHome, target: str | None = None, verbose: bool = 
 
         job = build_defs(home, target).resolve_job_def("nightly_refresh")
         instance = stack.enter_context(DagsterInstance.get())
-        result = job.execute_in_process(instance=instance, raise_on_error=False, tags=process_tags())
+        run_config = {"ops": {"dbt_models": {"config": {"full_refresh": full_refresh}}}}
+        result = job.execute_in_process(instance=instance, raise_on_error=False, tags=process_tags(),
+                                        run_config=run_config)
     if not result.success:
         from orchestration.alerts import write_alert
 
@@ -122,9 +126,7 @@ def refresh(home: Optional[Path] = HomeOption,
     except EngineError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2)
-    if full_refresh:
-        os.environ["PARKSTAT_FULL_REFRESH"] = "1"
-    if not run_refresh(h, target, verbose=verbose):
+    if not run_refresh(h, target, verbose=verbose, full_refresh=full_refresh):
         raise typer.Exit(1)
 
 

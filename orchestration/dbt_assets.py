@@ -6,12 +6,11 @@ groups models by layer folder, and points dbt sources at the ingest assets.
 
 
 import hashlib
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, Failure, Output
+from dagster import AssetExecutionContext, AssetKey, Config, Failure, Output
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from ingest.reference import REFERENCE_DIR
@@ -51,18 +50,26 @@ def build_fingerprint(home_calendar: Path | None = None) -> str:
     return h.hexdigest()
 
 
+class DbtBuildConfig(Config):
+    """Run config of the dbt step (``ops: {dbt_models: {config: {full_refresh: true}}}``;
+    ``parkstat refresh --full-refresh`` sets it, the Dagster UI's launchpad too)."""
+
+    full_refresh: bool = False
+
+
 @dbt_assets(manifest=ensure_manifest(), dagster_dbt_translator=translator, name="dbt_models")
-def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource,
+               config: DbtBuildConfig):
     """``dbt build`` on the run's engine (DuckDB or Spark): incremental facts
     take only the years new files touched (macro touched_years); a full rebuild
     when the engine has no build yet, the project or reference data changed
-    (build_fingerprint), or ``PARKSTAT_FULL_REFRESH=1`` asks for one."""
+    (build_fingerprint), or the run's config asks for one (``full_refresh``)."""
     build = warehouse.build
     require(build.target)  # a clear message, not dbt's "could not find adapter type spark"
     build.dir.mkdir(parents=True, exist_ok=True)
     stamp = build.fingerprint_stamp
     fingerprint = build_fingerprint(build.home.reporting_calendar)
-    full = (os.environ.get("PARKSTAT_FULL_REFRESH") == "1" or not build.exists()
+    full = (config.full_refresh or not build.exists()
             or not stamp.exists() or stamp.read_text() != fingerprint)
     if full:
         context.log.info(f"full rebuild on {build.target} (new build, changed project or reference data, "

@@ -44,8 +44,7 @@ def data(tmp_path_factory) -> Path:
 
 
 def test_a_new_month_rebuilds_its_year_only_and_equals_a_full_rebuild(tmp_path: Path, data: Path):
-    with env_vars(PARKSTAT_NOW=SIZES["tiny"].now, PARKSTAT_REPORTING_CALENDAR=str(data / "reporting_calendar.csv"),
-                  PARKSTAT_FULL_REFRESH=None):
+    with env_vars(PARKSTAT_NOW=SIZES["tiny"].now, PARKSTAT_REPORTING_CALENDAR=str(data / "reporting_calendar.csv")):
         home = make_home(tmp_path / "wh")
         _link(data / "full", home.landing)
         assert refresh(home)

@@ -16,7 +16,7 @@ from decimal import Decimal
 import pytest
 from typer.testing import CliRunner
 
-from ingest.cli import app
+from orchestration.cli import app
 from tests.conftest import csv_bytes, drop, encrypted, env_vars, make_home, query, refresh, workbook, xlsx_bytes
 
 NOW = "2025-11-15T09:00:00"

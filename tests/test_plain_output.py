@@ -136,3 +136,20 @@ def test_as_of_before_the_first_receipt_says_so_with_a_hint(done):
     assert "2001-01-01 is before the first file was received (" in res.output
     assert "nothing was known then. Try: parkstat as-of 20" in res.output
     assert "0 figures" not in res.output
+
+
+def test_full_refresh_is_the_runs_config_and_leaves_nothing_behind(done):
+    """``--full-refresh`` reaches the dbt step as run config (not an environment
+    variable that outlives the command): that run rebuilds fully, the next does not."""
+    home = done["home"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PARKSTAT_", "WAREHOUSE_", "DAGSTER_"))}
+
+    def dbt_command(*flags: str) -> str:
+        proc = subprocess.run([str(PARKSTAT), "refresh", "--verbose", "--home", str(home.root), *flags], env=env,
+                              capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        (line,) = [ln for ln in (proc.stdout + proc.stderr).splitlines() if "Running dbt command" in ln]
+        return line
+
+    assert "--full-refresh" in dbt_command("--full-refresh")
+    assert "--full-refresh" not in dbt_command()

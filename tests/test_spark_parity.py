@@ -117,7 +117,6 @@ def built(tmp_path_factory):
     spec = generate("tiny", data, SEED)
     env = {**os.environ, "PARKSTAT_NOW": spec["now"], "PARKSTAT_SETTLE_SECONDS": "0",
            "PARKSTAT_REPORTING_CALENDAR": str(data / "reporting_calendar.csv"),
-           "PARKSTAT_FULL_REFRESH": "",
            # small data: few shuffle partitions, and a JVM that compiles quickly rather than well
            "PARKSTAT_SPARK_SHUFFLE_PARTITIONS": "1",
            "PARKSTAT_SPARK_JAVA_OPTIONS": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:ReservedCodeCacheSize=512m"}
