@@ -50,6 +50,23 @@ def build_fingerprint(home_calendar: Path | None = None) -> str:
     return h.hexdigest()
 
 
+def row_counts(build, keys: set[tuple[str, ...]]) -> dict[tuple[str, str], int]:
+    """Rows of each built table among ``keys`` ((schema, model) pairs; views have none),
+    read as publish reads the build, on either engine."""
+    import duckdb
+
+    from ingest.ledger import NO_EXTENSIONS
+
+    con = duckdb.connect(config=NO_EXTENSIONS)
+    try:
+        build.open(con)
+        schemas = tuple(sorted({k[0] for k in keys if len(k) == 2}))
+        tables = [t for t in build.tables(con, schemas) if t in keys] if schemas else []
+        return {t: con.execute(f"select count(*) from {build.relation(con, *t)}").fetchone()[0] for t in tables}
+    finally:
+        con.close()
+
+
 class DbtBuildConfig(Config):
     """Run config of the dbt step (``ops: {dbt_models: {config: {full_refresh: true}}}``;
     ``parkstat refresh --full-refresh`` sets it, the Dagster UI's launchpad too)."""
@@ -82,10 +99,16 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
     unit = ["--exclude-resource-type", "unit_test"] if build.target != "duckdb" else []
     invocation = dbt.cli(["build", "--target", build.target, *(["--full-refresh"] if full else []), *unit],
                          context=context, target_path=build.dbt_target_path)
-    received = set()
-    for event in invocation.stream():
+    # the events are held until dbt has finished: its process holds the DuckDB file, and each
+    # table model's Output then carries the rows it built (dagster/row_count)
+    events = list(invocation.stream())
+    received = {context.asset_key_for_output(e.output_name) for e in events if isinstance(e, Output)}
+    counts = row_counts(build, {tuple(key.path) for key in received})
+    for event in events:
         if isinstance(event, Output):
-            received.add(context.asset_key_for_output(event.output_name))
+            n = counts.get(tuple(context.asset_key_for_output(event.output_name).path))
+            if n is not None:
+                event = event.with_metadata({**event.metadata, "dagster/row_count": n})
         yield event
     # dbt succeeded, but a model whose result never reached Dagster would make the
     # run skip the publish quietly (seen when Spark wrote into dbt's event stream)

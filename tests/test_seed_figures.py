@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import json
 import os
 import re
 from decimal import Decimal
@@ -256,6 +257,22 @@ def test_dagster_recorded_passing_checks_on_every_mart(sample):
     assert set(MARTS) <= set(by_mart)
     assert all(all(v) for v in by_mart.values()), by_mart
     assert all(len(by_mart[m]) >= 3 for m in MARTS)
+
+
+def test_every_table_model_materialization_carries_its_row_count(sample):
+    from dagster import DagsterEventType
+
+    from orchestration.instance import open_instance
+
+    with open_instance(sample) as instance:
+        run = instance.get_runs(limit=1)[0]
+        mats = [e.dagster_event.event_specific_data.materialization for e in
+                instance.all_logs(run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION)]
+    counts = {"/".join(m.asset_key.path): m.metadata["dagster/row_count"].value
+              for m in mats if "dagster/row_count" in m.metadata}
+    published = json.loads((sample.current / "publish.json").read_text())["tables"]
+    tables = {k.replace(".", "/"): v for k, v in published.items() if k.split(".")[0] in ("core", "marts")}
+    assert counts == tables  # every core and mart table, as many rows as were published; no view counted
 
 
 def test_the_nightly_build_ran_the_dbt_unit_tests_of_the_rules(sample):
