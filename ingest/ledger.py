@@ -204,11 +204,24 @@ class LedgerBusy(Exception):
                          f"try again in a few minutes")
 
 
+class LedgerLocked(Exception):
+    """A refresh could not open the ledger for writing: another process holds its lock."""
+
+    def __init__(self, path: Path, waited: float, detail: str):
+        import re
+
+        m = re.search(r"held in (.*?) \(PID (\d+)\)", detail)
+        who = f"PID {m.group(2)} ({m.group(1)})" if m else "unknown process"
+        super().__init__(f"台账 {path} 被另一进程（{who}）锁定，等待 {waited:.0f} 秒后放弃 / the ledger {path} is locked "
+                         f"by another process, {who}; gave up after waiting {waited:.0f} s (PARKSTAT_LEDGER_WAIT_SECONDS). "
+                         f"parkstat check never opens the ledger; close that process's connection to it. DuckDB: {detail}")
+
+
 def _connect_writer(path: Path, config: dict[str, str]) -> duckdb.DuckDBPyConnection:
-    """The pipeline's read-write connection. A reader's short read-only connection
-    (``parkstat check``, the upload site's check of an upload) holds a lock that
-    blocks a writer: wait for it, up to PARKSTAT_LEDGER_WAIT_SECONDS (60), rather
-    than fail the night."""
+    """The pipeline's read-write connection. ``parkstat check`` reads a copy
+    (``check_copy``), never the ledger; any other process holding it (a DuckDB
+    session opened on it by hand) blocks a writer: wait for it, up to
+    PARKSTAT_LEDGER_WAIT_SECONDS (60), then fail naming the process."""
     import time
 
     try:
@@ -220,9 +233,28 @@ def _connect_writer(path: Path, config: dict[str, str]) -> duckdb.DuckDBPyConnec
         try:
             return duckdb.connect(str(path), config=config)
         except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+            if "lock" not in str(exc).lower():
                 raise
+            if time.monotonic() >= deadline:
+                raise LedgerLocked(path, patience, str(exc)) from exc
             time.sleep(0.25)
+
+
+def check_copy(ledger: Path) -> Path:
+    """Where ``parkstat check`` reads the ledger: a copy written after each
+    ingest, replaced whole by rename, so a check never holds a lock a refresh
+    needs (a check open during a refresh reads the ledger as the last ingest left it)."""
+    return ledger.with_name(ledger.stem + ".check" + ledger.suffix)
+
+
+def write_check_copy(ledger: Path) -> None:
+    """Copy the closed, checkpointed ledger to ``check_copy`` (atomically)."""
+    import shutil
+
+    target = check_copy(ledger)
+    tmp = target.with_name(target.name + ".tmp")
+    shutil.copyfile(ledger, tmp)
+    os.replace(tmp, target)
 
 
 class Ledger:
@@ -251,6 +283,7 @@ class Ledger:
             "standing_values", "indicator_values", ("entity_type", "entity_code", "period", "indicator")))
         self._series = None  # ProjectSeries, made on the first project file
         self._parks: dict[str, str] | None = None
+        self._owners: dict[str, str] | None = None  # project_code -> region (ingest.ownership)
 
     def _migrate(self) -> None:
         """Bring a ledger of an earlier version up to SCHEMA, in one transaction:
@@ -291,11 +324,17 @@ class Ledger:
     # -- lookups -------------------------------------------------------------
     def processed_sha(self, sha: str, submitter: str) -> int | None:
         """The file these bytes were processed as, for this submitter (the folder is
-        the identity: the same bytes from another submitter are a different report)."""
-        row = self.con.execute("""select min(file_id) from files
-                                  where sha256 = ? and submitter_code = ? and status <> 'duplicate'""",
-                               [sha, submitter]).fetchone()
-        return row[0] if row else None
+        the identity: the same bytes from another submitter are a different report):
+        the first accepted one, else the latest rejected one."""
+        accepted, rejected = self.earlier(sha, submitter)
+        return accepted if accepted is not None else rejected
+
+    def earlier(self, sha: str, submitter: str) -> tuple[int | None, int | None]:
+        """(the first file these bytes were accepted as, the last they were rejected as)."""
+        return self.con.execute("""select min(file_id) filter (where status like 'accepted%'),
+                                          max(file_id) filter (where status = 'rejected')
+                                   from files where sha256 = ? and submitter_code = ?""",
+                                [sha, submitter]).fetchone()
 
     def receipt(self, file_id: int):
         """The receipt of a recorded file, rebuilt from the ledger."""
@@ -319,6 +358,15 @@ class Ledger:
                 select park_code, arg_max(region_code, file_id) from park_registry group by park_code
             """).fetchall())
         return self._parks
+
+    def project_owners(self) -> dict[str, str]:
+        """project_code -> the region it was last accepted under (read once, then
+        kept current by ``record``)."""
+        if self._owners is None:
+            from ingest.ownership import project_owners
+
+            self._owners = project_owners(self.con)
+        return self._owners
 
     # -- writing -------------------------------------------------------------
     def record(self, *, sha: str, submitter: str, file_name: str, size: int, received_at: dt.datetime,
@@ -366,6 +414,8 @@ class Ledger:
             self._series.accepted(file_id, submitter, table)
         if accepted and kind == "park_registry":
             self._parks = None
+        if accepted and kind == "project_progress" and self._owners is not None and table is not None:
+            self._owners.update(zip(table["project_code"], table["region_code"]))
         return file_id
 
     def _supersession_notes(self, submitter: str, kind: str, period_rows: dict[str, int],

@@ -21,8 +21,9 @@ from zoneinfo import ZoneInfo
 
 from ingest.failpoints import failpoint
 from ingest.layout import SCAN_ROWS, Layout, find_layout
-from ingest.ledger import Ledger
-from ingest.messages import Message, error
+from ingest.ledger import Ledger, check_copy, write_check_copy
+from ingest.messages import Message, error, note, warning
+from ingest.ownership import ownership_problems
 from ingest.readers import Grid, UnreadableFile, read_grid
 from ingest.receipts import Receipt
 from ingest.settings import Limits, WarehouseHome, display_zone
@@ -55,6 +56,10 @@ class Arrival:
     layout: Layout | None = None
     problem: Message | None = None
     mtime_ns: int = 0
+    stat: tuple[int, int, int] | None = None  # (inode, size, mtime_ns) of the landing file as read
+    changing: bool = False  # it changed while it was read: left whole for the next run
+    rejected_before: int | None = None  # the same bytes, resent after they were rejected (that file)
+    notes: list[Message] = field(default_factory=list)  # said on the receipt before the file's own lines
 
     @property
     def kind(self) -> str | None:
@@ -161,17 +166,66 @@ def read_arrival(path: Path, submitter: str, name: str, limits: Limits | None = 
         arr.problem = error("not_a_file", "不是普通文件", "not a regular file")
         return arr
     if size > limits.max_file_bytes:
+        before = _identity(path)
         h = hashlib.sha256()
         with open(path, "rb") as fh:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 h.update(chunk)
-        arr = Arrival(path, submitter, name, b"", h.hexdigest(), size=size)
+        arr = Arrival(path, submitter, name, b"", h.hexdigest(), size=size, stat=before, mtime_ns=before[2])
         arr.problem = error("too_large", f"文件 {size / 2**20:,.1f} MB，超过上限 {limits.max_file_bytes / 2**20:,.0f} MB，"
                             "未读取（已存档）", f"the file is {size / 2**20:,.1f} MB, over the limit of "
                             f"{limits.max_file_bytes / 2**20:,.0f} MB; archived, not read")
         return arr
+    before = _identity(path)
     data = path.read_bytes()
-    return Arrival(path, submitter, name, data, hashlib.sha256(data).hexdigest(), size=len(data))
+    arr = Arrival(path, submitter, name, data, hashlib.sha256(data).hexdigest(), size=len(data))
+    arr.stat, arr.mtime_ns = before, before[2]
+    arr.changing = _identity(path) != before or len(data) != before[1]
+    return arr
+
+
+def _identity(path: Path) -> tuple[int, int, int]:
+    st = path.lstat()
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def remove_landed(arr: Arrival) -> bool:
+    """Remove the landing copy of a file now archived, recorded and answered —
+    only if it is still the file that was read. A file replaced or rewritten
+    since (a correction sent while the refresh ran) is left whole for the next
+    run, which answers it with its own receipt; never deleted unread."""
+    try:
+        now = _identity(arr.path)
+    except FileNotFoundError:
+        return True
+    if arr.stat is not None and now != arr.stat and not arr.path.is_symlink():
+        try:
+            h = hashlib.sha256()
+            with open(arr.path, "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(chunk)
+        except OSError:
+            return False
+        if h.hexdigest() != arr.sha or _identity(arr.path) != now:
+            return False
+    landed_hook(arr)
+    arr.path.unlink(missing_ok=True)
+    return True
+
+
+def landed_hook(arr: Arrival) -> None:
+    """Called just before a landing copy is removed (tests replace the file here)."""
+
+
+def resent_after(home: WarehouseHome, arr: Arrival) -> bool:
+    """Whether this landing file arrived after its bytes were archived: a
+    resend (its mtime later than the archived copy's), not the copy a killed
+    run left behind."""
+    target = home.archive / arr.sha[:2] / arr.sha
+    try:
+        return arr.mtime_ns > target.stat().st_mtime_ns
+    except FileNotFoundError:
+        return True
 
 
 def archive_arrival(home: WarehouseHome, arr: Arrival) -> Path | None:
@@ -216,16 +270,29 @@ def ingest_landing(home: WarehouseHome, progress: Progress | None = None) -> Ing
         # pass 1: archive every file and learn its kind (registers go first); nothing
         # of its content is kept, so a night of any size is read one file at a time
         for path, submitter, name in scan_landing(home, limits, summary.waiting):
-            arr = read_arrival(path, submitter, name, limits)
+            try:
+                arr = read_arrival(path, submitter, name, limits)
+            except FileNotFoundError:  # taken away since the scan
+                continue
+            if arr.changing:  # written to while read: the next run takes it whole
+                summary.waiting.append(f"{submitter}/{name}")
+                continue
+            resent = arr.problem is None and resent_after(home, arr)
             arr.archived = archive_arrival(home, arr)
-            arr.mtime_ns = path.lstat().st_mtime_ns
+            if not arr.mtime_ns:
+                arr.mtime_ns = path.lstat().st_mtime_ns
             if arr.problem is not None:  # refused before reading: answered, never parsed
                 pending.append(arr)
                 continue
-            if (arr.sha, arr.submitter) in seen or ledger.processed_sha(arr.sha, arr.submitter) is not None:
+            accepted, rejected = ledger.earlier(arr.sha, arr.submitter)
+            if (arr.sha, arr.submitter) in seen or accepted is not None or (rejected is not None and not resent):
                 arr.data = b""
                 repeats.append(arr)
                 continue
+            if rejected is not None:  # resent after a rejection: its reason may be gone; taken again
+                arr.rejected_before = rejected
+                arr.notes.append(_rejected_before_message(rejected))
+                os.utime(arr.archived)  # a copy a kill leaves behind now is not a resend
             seen.add((arr.sha, arr.submitter))
             examine(arr)
             arr.data, arr.grid = b"", None
@@ -233,14 +300,18 @@ def ingest_landing(home: WarehouseHome, progress: Progress | None = None) -> Ing
         pending.sort(key=lambda a: (KIND_ORDER.get(a.kind or "", 1), a.mtime_ns, a.name))
         today = now_local().date()
         total = len(pending) + len(repeats)
+        same_time: dict[tuple, list[tuple[str, set[str]]]] = {}
         # pass 2: read each file again from the archive (the same bytes), check and record it
         for arr in pending:
             if arr.problem is None and arr.archived is not None:
                 arr.data = arr.archived.read_bytes()
                 examine(arr)
             parsed = _validate(arr, ledger, today)
+            parsed.messages[:0] = arr.notes
+            if parsed.kind and not parsed.errors:
+                _same_time_warning(same_time, arr, parsed)
             summary.receipts.append(_finish(home, ledger, arr, status=_status(parsed), duplicate_of=None,
-                                            parsed=parsed))
+                                            parsed=parsed, left_behind=summary.waiting))
             arr.data, arr.grid = b"", None
             if progress:
                 progress(summary.receipts[-1], len(summary.receipts), total)
@@ -248,13 +319,14 @@ def ingest_landing(home: WarehouseHome, progress: Progress | None = None) -> Ing
             first = ledger.processed_sha(arr.sha, arr.submitter)
             _ensure_receipt(home, ledger, first)  # a kill may have come between record and receipt
             summary.receipts.append(_finish(home, ledger, arr, status="duplicate", duplicate_of=first,
-                                            parsed=Parsed(None)))
+                                            parsed=Parsed(None), left_behind=summary.waiting))
             if progress:
                 progress(summary.receipts[-1], len(summary.receipts), total)
         failpoint("ingest.before_export")
         ledger.export(home.staged, now_local(), calendar=home.reporting_calendar)
     finally:
         ledger.close()
+    write_check_copy(home.ledger)
     return summary
 
 
@@ -264,19 +336,30 @@ def check_file(home: WarehouseHome, path: Path, submitter: str) -> Receipt:
     the same checks, but nothing archived, recorded or written."""
     data = path.read_bytes()
     arr = Arrival(path, submitter, path.name, data, hashlib.sha256(data).hexdigest(), size=len(data))
-    ledger = Ledger(home.ledger, read_only=True)
+    ledger = open_for_check(home)
     try:
-        before = ledger.processed_sha(arr.sha, submitter)
-        if before is not None:
-            parsed, status = Parsed(None, messages=[_duplicate_message(before)]), "duplicate"
+        accepted, rejected = ledger.earlier(arr.sha, submitter)
+        if accepted is not None:
+            parsed, status = Parsed(None, messages=[_duplicate_message(accepted)]), "duplicate"
         else:
             examine(arr)
             parsed = _validate(arr, ledger, now_local().date())
+            if rejected is not None:
+                parsed.messages.insert(0, _rejected_before_message(rejected))
             status = _status(parsed)
     finally:
         ledger.close()
     return Receipt(arr.sha, submitter, arr.name, now_local().isoformat(sep=" "), parsed.kind, status,
                    parsed.row_count if status.startswith("accepted") else 0, parsed.messages, preview=True)
+
+
+def open_for_check(home: WarehouseHome) -> Ledger:
+    """The ledger as ``parkstat check`` reads it: the copy the last ingest left
+    (``ledger.check_copy``), read-only — never the ledger a refresh writes. A
+    home whose ledger predates the copy is read as before (read-only; busy
+    while a refresh runs)."""
+    copy = check_copy(home.ledger)
+    return Ledger(copy if copy.exists() or not home.ledger.exists() else home.ledger, read_only=True)
 
 
 def _ensure_receipt(home: WarehouseHome, ledger: Ledger, file_id: int | None) -> None:
@@ -287,6 +370,31 @@ def _ensure_receipt(home: WarehouseHome, ledger: Ledger, file_id: int | None) ->
     receipt = ledger.receipt(file_id)
     if receipt is not None and not receipt.path(home.receipts).exists():
         receipt.write(home.receipts)
+
+
+def _same_time_warning(same_time: dict, arr: Arrival, parsed: Parsed) -> None:
+    """Files of one submitter and kind arriving with the same modification time
+    are taken in name order; when the later one replaces the earlier's figures
+    (the same period), its receipt says so (``same_arrival_time``)."""
+    key = (arr.submitter, parsed.kind, arr.mtime_ns)
+    periods = set(parsed.period_rows) or {""}
+    for other, theirs in same_time.get(key, []):
+        common = sorted(periods & theirs)
+        if common:
+            which = "、".join(p for p in common if p)
+            parsed.messages.append(warning(
+                "same_arrival_time",
+                f"与文件“{other}”到达时间相同{('且同报 ' + which) if which else ''}：同时到达的文件按文件名顺序处理，"
+                f"本文件在后，以本文件为准",
+                f"arrived at the same time as '{other}'{(' which also reports ' + ', '.join(c for c in common if c)) if which else ''}"
+                f": files arriving at the same time are taken in name order; this one comes later and stands"))
+            break
+    same_time.setdefault(key, []).append((arr.name, periods))
+
+
+def _rejected_before_message(first: int) -> Message:
+    return note("resent_after_rejection", f"相同内容的文件此前已收到并被退回（文件编号 {first}），本次重新处理",
+                f"the same bytes were received before and rejected (file {first}); processed again")
 
 
 def _duplicate_message(first: int | None) -> Message:
@@ -312,14 +420,18 @@ def _validate_unguarded(arr: Arrival, ledger: Ledger, today: dt.date) -> Parsed:
     parks = ledger.parks()
     parsed = (parse_table(arr.grid, arr.layout, arr.submitter, parks, today)
               or parse_rows(arr.grid.rows, arr.layout, arr.submitter, parks, today))
+    headers = {n: c.header for n, c in arr.layout.columns.items()}
+    if parsed.kind in ("park_registry", "project_progress"):
+        parsed.messages.extend(ownership_problems(
+            arr.submitter, parsed.kind, parsed.table(), headers, parks,
+            ledger.project_owners() if parsed.kind == "project_progress" else {}, today))
     if not parsed.errors:
-        headers = {n: c.header for n, c in arr.layout.columns.items()}
         parsed.messages.extend(ledger.history_warnings(arr.submitter, parsed.kind, parsed.table(), headers))
     return parsed
 
 
 def _finish(home: WarehouseHome, ledger: Ledger, arr: Arrival, *, status: str,
-            duplicate_of: int | None, parsed: Parsed) -> Receipt:
+            duplicate_of: int | None, parsed: Parsed, left_behind: list[str]) -> Receipt:
     received = now_local()
     messages = parsed.messages
     if status == "duplicate":
@@ -335,5 +447,6 @@ def _finish(home: WarehouseHome, ledger: Ledger, arr: Arrival, *, status: str,
     receipt = Receipt(arr.sha, arr.submitter, arr.name, received.isoformat(sep=" "), parsed.kind, status,
                       parsed.row_count if status.startswith("accepted") else 0, messages, file_id)
     receipt.write(home.receipts)
-    arr.path.unlink(missing_ok=True)  # archived and recorded: the landing copy has done its job
+    if not remove_landed(arr):  # archived and recorded: the landing copy has done its job, unless replaced
+        left_behind.append(f"{arr.submitter}/{arr.name}")
     return receipt
