@@ -191,30 +191,24 @@ def _identity(path: Path) -> tuple[int, int, int]:
 
 def remove_landed(arr: Arrival) -> bool:
     """Remove the landing copy of a file now archived, recorded and answered —
-    only if it is still the file that was read. A file replaced or rewritten
-    since (a correction sent while the refresh ran) is left whole for the next
-    run, which answers it with its own receipt; never deleted unread."""
-    try:
-        now = _identity(arr.path)
-    except FileNotFoundError:
-        return True
-    if arr.stat is not None and now != arr.stat and not arr.path.is_symlink():
+    only if it still holds the bytes that were archived (hashed again). A file
+    replaced or rewritten since (a correction sent while the refresh ran) is
+    left whole for the next run, which answers it with its own receipt; never
+    deleted unread."""
+    if arr.stat is not None and not arr.path.is_symlink():
         try:
             h = hashlib.sha256()
             with open(arr.path, "rb") as fh:
                 for chunk in iter(lambda: fh.read(1 << 20), b""):
                     h.update(chunk)
+        except FileNotFoundError:
+            return True
         except OSError:
             return False
-        if h.hexdigest() != arr.sha or _identity(arr.path) != now:
+        if h.hexdigest() != arr.sha:
             return False
-    landed_hook(arr)
     arr.path.unlink(missing_ok=True)
     return True
-
-
-def landed_hook(arr: Arrival) -> None:
-    """Called just before a landing copy is removed (tests replace the file here)."""
 
 
 def resent_after(home: WarehouseHome, arr: Arrival) -> bool:
