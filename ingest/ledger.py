@@ -18,6 +18,7 @@ import polars as pl
 import pyarrow as pa
 
 from ingest import reference
+from ingest.ledger_access import LedgerBusy, LedgerLocked, check_copy, connect_writer, write_check_copy  # noqa: F401
 from ingest.messages import Message, note, warning
 from ingest.values import AMOUNT
 
@@ -196,67 +197,6 @@ def indicator_rows(file_id: int, kind: str, table: pl.DataFrame) -> pl.DataFrame
     return pl.concat(parts).sort("row_number", "_order").drop("_order")
 
 
-class LedgerBusy(Exception):
-    """The ledger is open for writing by a refresh right now."""
-
-    def __init__(self, path: Path):
-        super().__init__(f"台账正被夜间更新占用，请稍后再试 / the ledger {path} is in use by a running refresh; "
-                         f"try again in a few minutes")
-
-
-class LedgerLocked(Exception):
-    """A refresh could not open the ledger for writing: another process holds its lock."""
-
-    def __init__(self, path: Path, waited: float, detail: str):
-        import re
-
-        m = re.search(r"held in (.*?) \(PID (\d+)\)", detail)
-        who = f"PID {m.group(2)} ({m.group(1)})" if m else "unknown process"
-        super().__init__(f"台账 {path} 被另一进程（{who}）锁定，等待 {waited:.0f} 秒后放弃 / the ledger {path} is locked "
-                         f"by another process, {who}; gave up after waiting {waited:.0f} s (PARKSTAT_LEDGER_WAIT_SECONDS). "
-                         f"parkstat check never opens the ledger; close that process's connection to it. DuckDB: {detail}")
-
-
-def _connect_writer(path: Path, config: dict[str, str]) -> duckdb.DuckDBPyConnection:
-    """The pipeline's read-write connection. ``parkstat check`` reads a copy
-    (``check_copy``), never the ledger; any other process holding it (a DuckDB
-    session opened on it by hand) blocks a writer: wait for it, up to
-    PARKSTAT_LEDGER_WAIT_SECONDS (60), then fail naming the process."""
-    import time
-
-    try:
-        patience = float(os.environ.get("PARKSTAT_LEDGER_WAIT_SECONDS", "60"))
-    except ValueError:
-        patience = 60.0
-    deadline = time.monotonic() + patience
-    while True:
-        try:
-            return duckdb.connect(str(path), config=config)
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower():
-                raise
-            if time.monotonic() >= deadline:
-                raise LedgerLocked(path, patience, str(exc)) from exc
-            time.sleep(0.25)
-
-
-def check_copy(ledger: Path) -> Path:
-    """Where ``parkstat check`` reads the ledger: a copy written after each
-    ingest, replaced whole by rename, so a check never holds a lock a refresh
-    needs (a check open during a refresh reads the ledger as the last ingest left it)."""
-    return ledger.with_name(ledger.stem + ".check" + ledger.suffix)
-
-
-def write_check_copy(ledger: Path) -> None:
-    """Copy the closed, checkpointed ledger to ``check_copy`` (atomically)."""
-    import shutil
-
-    target = check_copy(ledger)
-    tmp = target.with_name(target.name + ".tmp")
-    shutil.copyfile(ledger, tmp)
-    os.replace(tmp, target)
-
-
 class Ledger:
     def __init__(self, path: Path, read_only: bool = False):
         """``read_only`` (for ``parkstat check``): nothing is written; a warehouse
@@ -273,7 +213,7 @@ class Ledger:
                 raise LedgerBusy(path) from exc
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self.con = _connect_writer(path, config)
+            self.con = connect_writer(path, config)
             self.con.execute(SCHEMA)
             self._migrate()
         migrated = self.con.execute("""select count(*) from duckdb_columns() where schema_name = 'main'

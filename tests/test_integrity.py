@@ -18,6 +18,7 @@ from decimal import Decimal
 import pytest
 from typer.testing import CliRunner
 
+import ingest.landing as landing
 import ingest.pipeline as pipeline
 from ingest.cli import app
 from ingest.pipeline import ingest_landing
@@ -193,7 +194,7 @@ def test_a_file_replaced_during_a_refresh_is_kept_and_answered_next_time(home, m
 
 def test_a_file_still_changing_while_read_is_left_whole(home, monkeypatch):
     path = drop(home, "431300", "全市.csv", csv_bytes([REGION_H, ["2022-12", "431300", "1000"]]))
-    real = pipeline._identity
+    real = landing._identity
     calls = []
 
     def growing(p):  # a writer appending between the two looks
@@ -203,10 +204,10 @@ def test_a_file_still_changing_while_read_is_left_whole(home, monkeypatch):
                 fh.write(b"2021-12,431300,900\n")
         return real(p)
 
-    monkeypatch.setattr(pipeline, "_identity", growing)
+    monkeypatch.setattr(landing, "_identity", growing)
     s = ingest_landing(home)
     assert s.receipts == [] and s.waiting == ["431300/全市.csv"] and path.exists()
-    monkeypatch.setattr(pipeline, "_identity", real)
+    monkeypatch.setattr(landing, "_identity", real)
     r = ingest_landing(home).receipts[0]
     assert r.status == "accepted" and r.row_count == 2 and not path.exists()
 
