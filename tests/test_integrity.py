@@ -341,3 +341,20 @@ def test_files_arriving_at_the_same_time_are_taken_in_name_order_with_a_warning(
         "warning file: arrived at the same time as 'a.csv' which also reports 2022-12: files arriving at the same "
         "time are taken in name order; this one comes later and stands"]
     assert rs["a.csv"].file_id < rs["b.csv"].file_id
+
+
+def test_a_retired_code_owns_its_projects_under_its_successor():
+    import datetime as dt
+
+    import polars as pl
+
+    from ingest.ownership import ownership_problems
+
+    table = pl.DataFrame({"project_code": ["QY-1", "QY-2"], "region_code": ["431181", "431181"],
+                          "period": ["2022-04", "2022-04"], "row_number": [2, 3]})
+    owners = {"QY-1": "431121", "QY-2": "431102"}  # 祁阳县 (431181 祁阳市 from 2021); 零陵区
+    got = ownership_problems("431181", "project_progress", table, {"project_code": "项目代码"}, {}, owners,
+                             dt.date(2022, 5, 1))
+    assert [(m.code, m.row, m.value) for m in got] == [("project_elsewhere", 3, "QY-2")]
+    # the city of both (永州 431100) may move it
+    assert ownership_problems("431100", "project_progress", table, {}, {}, owners, dt.date(2022, 5, 1)) == []
