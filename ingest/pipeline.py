@@ -3,8 +3,12 @@
 For every file under ``landing/<submitter_code>/``: archive it unchanged by
 SHA-256 first; recognise bytes already processed; read, validate and record it
 whole (accepted or rejected, in one ledger transaction); write its receipt;
-only then remove it from the landing area. Registers (园区名录) of a batch are
-taken first, so a city can send its register and its parks' figures together.
+only then remove it from the landing area, if it still holds those bytes
+(ingest/landing.py). Registers (园区名录) of a batch are taken first, so a city
+can send its register and its parks' figures together; then files in arrival
+order (modification time, then name). Bytes accepted before are a duplicate;
+bytes rejected before and resent are taken again. After the ingest the ledger
+is copied for ``parkstat check`` (ingest/ledger_access.py).
 """
 
 from __future__ import annotations
