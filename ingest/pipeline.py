@@ -25,7 +25,8 @@ from ingest.failpoints import failpoint
 from ingest.layout import SCAN_ROWS, Layout, find_layout
 from ingest.landing import (PARTIAL_SUFFIXES, Arrival, archive, archive_arrival, display_name,  # noqa: F401
                             read_arrival, remove_landed, resent_after, scan_landing)
-from ingest.ledger import Ledger, check_copy, write_check_copy
+from ingest import reference
+from ingest.ledger import Ledger, carried_indicators, check_copy, write_check_copy
 from ingest.messages import Message, error, note, warning
 from ingest.ownership import ownership_problems
 from ingest.readers import UnreadableFile, read_grid
@@ -198,11 +199,13 @@ def _ensure_receipt(home: WarehouseHome, ledger: Ledger, file_id: int | None) ->
 def _same_time_warning(same_time: dict, arr: Arrival, parsed: Parsed) -> None:
     """Files of one submitter and kind arriving with the same modification time
     are taken in name order; when the later one replaces the earlier's figures
-    (the same period), its receipt says so (``same_arrival_time``)."""
+    (the same period — and, for an indicator report, the same indicator), its
+    receipt says so (``same_arrival_time``)."""
     key = (arr.submitter, parsed.kind, arr.mtime_ns)
-    periods = set(parsed.period_rows) or {""}
+    inds = carried_indicators(parsed.table()) if parsed.kind in reference.INDICATOR_KINDS else [""]
+    periods = {(p, i) for p in (parsed.period_rows or [""]) for i in inds}
     for other, theirs in same_time.get(key, []):
-        common = sorted(periods & theirs)
+        common = sorted({p for p, _ in periods & theirs})
         if common:
             which = "、".join(p for p in common if p)
             parsed.messages.append(warning(

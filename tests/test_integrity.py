@@ -330,11 +330,13 @@ def test_files_arriving_at_the_same_time_are_taken_in_name_order_with_a_warning(
     a = drop(home, "431300", "a.csv", csv_bytes([REGION_H, ["2022-12", "431300", "1000"]]))
     b = drop(home, "431300", "b.csv", csv_bytes([REGION_H, ["2022-12", "431300", "1500"]]))
     c = drop(home, "431300", "c.csv", csv_bytes([REGION_H, ["2021-12", "431300", "900"]]))
+    d = drop(home, "431300", "d.csv", csv_bytes([["统计期", "地区代码", "税收"], ["2022-12", "431300", "80"]]))
     t = time.time_ns() - 5_000_000_000
-    for p in (b, a, c):
+    for p in (b, a, c, d):
         os.utime(p, ns=(t, t))
     rs = {r.file_name: r for r in ingest_landing(home).receipts}
-    assert rs["a.csv"].status == "accepted" and rs["c.csv"].status == "accepted"  # c: another period, no word
+    # c: another period, d: another indicator (neither replaces a figure of the other): no word
+    assert [rs[n].status for n in ("a.csv", "c.csv", "d.csv")] == ["accepted"] * 3
     assert rs["b.csv"].status == "accepted_with_warnings"
     assert [m.line() for m in rs["b.csv"].messages if m.code == "same_arrival_time"] == [
         "警告 文件：与文件“a.csv”到达时间相同且同报 2022-12：同时到达的文件按文件名顺序处理，本文件在后，以本文件为准 / "
