@@ -18,6 +18,7 @@ import polars as pl
 import pyarrow as pa
 
 from ingest import reference
+from ingest.ledger_access import LedgerBusy, LedgerLocked, check_copy, connect_writer, write_check_copy  # noqa: F401
 from ingest.messages import Message, note, warning
 from ingest.values import AMOUNT
 
@@ -196,35 +197,6 @@ def indicator_rows(file_id: int, kind: str, table: pl.DataFrame) -> pl.DataFrame
     return pl.concat(parts).sort("row_number", "_order").drop("_order")
 
 
-class LedgerBusy(Exception):
-    """The ledger is open for writing by a refresh right now."""
-
-    def __init__(self, path: Path):
-        super().__init__(f"台账正被夜间更新占用，请稍后再试 / the ledger {path} is in use by a running refresh; "
-                         f"try again in a few minutes")
-
-
-def _connect_writer(path: Path, config: dict[str, str]) -> duckdb.DuckDBPyConnection:
-    """The pipeline's read-write connection. A reader's short read-only connection
-    (``parkstat check``, the upload site's check of an upload) holds a lock that
-    blocks a writer: wait for it, up to PARKSTAT_LEDGER_WAIT_SECONDS (60), rather
-    than fail the night."""
-    import time
-
-    try:
-        patience = float(os.environ.get("PARKSTAT_LEDGER_WAIT_SECONDS", "60"))
-    except ValueError:
-        patience = 60.0
-    deadline = time.monotonic() + patience
-    while True:
-        try:
-            return duckdb.connect(str(path), config=config)
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
-                raise
-            time.sleep(0.25)
-
-
 class Ledger:
     def __init__(self, path: Path, read_only: bool = False):
         """``read_only`` (for ``parkstat check``): nothing is written; a warehouse
@@ -241,7 +213,7 @@ class Ledger:
                 raise LedgerBusy(path) from exc
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self.con = _connect_writer(path, config)
+            self.con = connect_writer(path, config)
             self.con.execute(SCHEMA)
             self._migrate()
         migrated = self.con.execute("""select count(*) from duckdb_columns() where schema_name = 'main'
@@ -251,6 +223,7 @@ class Ledger:
             "standing_values", "indicator_values", ("entity_type", "entity_code", "period", "indicator")))
         self._series = None  # ProjectSeries, made on the first project file
         self._parks: dict[str, str] | None = None
+        self._owners: dict[str, str] | None = None  # project_code -> region (ingest.ownership)
 
     def _migrate(self) -> None:
         """Bring a ledger of an earlier version up to SCHEMA, in one transaction:
@@ -291,11 +264,17 @@ class Ledger:
     # -- lookups -------------------------------------------------------------
     def processed_sha(self, sha: str, submitter: str) -> int | None:
         """The file these bytes were processed as, for this submitter (the folder is
-        the identity: the same bytes from another submitter are a different report)."""
-        row = self.con.execute("""select min(file_id) from files
-                                  where sha256 = ? and submitter_code = ? and status <> 'duplicate'""",
-                               [sha, submitter]).fetchone()
-        return row[0] if row else None
+        the identity: the same bytes from another submitter are a different report):
+        the first accepted one, else the latest rejected one."""
+        accepted, rejected = self.earlier(sha, submitter)
+        return accepted if accepted is not None else rejected
+
+    def earlier(self, sha: str, submitter: str) -> tuple[int | None, int | None]:
+        """(the first file these bytes were accepted as, the last they were rejected as)."""
+        return self.con.execute("""select min(file_id) filter (where status like 'accepted%'),
+                                          max(file_id) filter (where status = 'rejected')
+                                   from files where sha256 = ? and submitter_code = ?""",
+                                [sha, submitter]).fetchone()
 
     def receipt(self, file_id: int):
         """The receipt of a recorded file, rebuilt from the ledger."""
@@ -321,6 +300,15 @@ class Ledger:
                 select park_code, arg_max(region_code, file_id) from park_registry group by park_code
             """).fetchall())
         return self._parks
+
+    def project_owners(self) -> dict[str, str]:
+        """project_code -> the region it was last accepted under (read once, then
+        kept current by ``record``)."""
+        if self._owners is None:
+            from ingest.ownership import project_owners
+
+            self._owners = project_owners(self.con)
+        return self._owners
 
     # -- writing -------------------------------------------------------------
     def record(self, *, sha: str, submitter: str, file_name: str, size: int, received_at: dt.datetime,
@@ -368,6 +356,8 @@ class Ledger:
             self._series.accepted(file_id, submitter, table)
         if accepted and kind == "park_registry":
             self._parks = None
+        if accepted and kind == "project_progress" and self._owners is not None and table is not None:
+            self._owners.update(zip(table["project_code"], table["region_code"]))
         return file_id
 
     def _supersession_notes(self, submitter: str, kind: str, period_rows: dict[str, int],

@@ -3,8 +3,12 @@
 For every file under ``landing/<submitter_code>/``: archive it unchanged by
 SHA-256 first; recognise bytes already processed; read, validate and record it
 whole (accepted or rejected, in one ledger transaction); write its receipt;
-only then remove it from the landing area. Registers (园区名录) of a batch are
-taken first, so a city can send its register and its parks' figures together.
+only then remove it from the landing area, if it still holds those bytes
+(ingest/landing.py). Registers (园区名录) of a batch are taken first, so a city
+can send its register and its parks' figures together; then files in arrival
+order (modification time, then name). Bytes accepted before are a duplicate;
+bytes rejected before and resent are taken again. After the ingest the ledger
+is copied for ``parkstat check`` (ingest/ledger_access.py).
 """
 
 from __future__ import annotations
@@ -12,8 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-import shutil
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,8 +23,12 @@ from zoneinfo import ZoneInfo
 
 from ingest.failpoints import failpoint
 from ingest.layout import SCAN_ROWS, Layout, find_layout
-from ingest.ledger import Ledger
-from ingest.messages import Message, error
+from ingest.landing import (PARTIAL_SUFFIXES, Arrival, archive, archive_arrival, display_name,  # noqa: F401
+                            read_arrival, remove_landed, resent_after, scan_landing)
+from ingest import reference
+from ingest.ledger import Ledger, carried_indicators, check_copy, write_check_copy
+from ingest.messages import Message, error, note, warning
+from ingest.ownership import ownership_problems
 from ingest.readers import Grid, UnreadableFile, read_as, read_grid, reading_notes
 from ingest.receipts import Receipt
 from ingest.settings import Limits, WarehouseHome, display_zone
@@ -43,25 +49,6 @@ def now_local() -> dt.datetime:
 
 
 @dataclass
-class Arrival:
-    path: Path
-    submitter: str
-    name: str
-    data: bytes
-    sha: str
-    size: int = 0
-    archived: Path | None = None  # where archive() stored the bytes
-    grid: Grid | None = None
-    layout: Layout | None = None
-    problem: Message | None = None
-    mtime_ns: int = 0
-
-    @property
-    def kind(self) -> str | None:
-        return self.layout.kind if self.layout else None
-
-
-@dataclass
 class IngestSummary:
     receipts: list[Receipt] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)  # "<submitter>/<name>" still arriving: the next run takes them
@@ -72,115 +59,6 @@ class IngestSummary:
     def __str__(self) -> str:
         return (f"{len(self.receipts)} files: {self.count('accepted', 'accepted_with_warnings')} accepted, "
                 f"{self.count('rejected')} rejected, {self.count('duplicate')} duplicate")
-
-
-def display_name(path: Path, base: Path) -> str:
-    """The file's name inside its submitter folder, as text (undecodable bytes escaped)."""
-    rel = str(path.relative_to(base))
-    return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-
-
-def archive(home: WarehouseHome, data: bytes, sha: str, source: Path | None = None) -> Path:
-    """Store the bytes (or, for a file too large to hold, ``source`` copied by
-    streaming) under their SHA-256: written whole, flushed to disk, renamed in."""
-    target = home.archive / sha[:2] / sha
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(sha + ".tmp")
-        with open(tmp, "wb") as fh:
-            if source is None:
-                fh.write(data)
-            else:
-                with open(source, "rb") as src:
-                    shutil.copyfileobj(src, fh, 1 << 20)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    return target
-
-
-PARTIAL_SUFFIXES = (".tmp", ".part", ".crdownload", ".partial")
-
-
-def scan_landing(home: WarehouseHome, limits: Limits | None = None,
-                 waiting: list[str] | None = None) -> list[tuple[Path, str, str]]:
-    """(path, submitter folder, name within it) for everything waiting: regular
-    files that have settled, and symlinks (files or folders), which are never
-    followed but answered with a refusal. Files still changing, and names that
-    look like uploads in progress, wait for a later run (named in ``waiting``,
-    ``submitter/name``, when a list is given)."""
-    limits = limits or Limits.from_env()
-    now = time.time()
-    out = []
-    if not home.landing.exists():
-        return out
-
-    def entry(p: Path) -> tuple[Path, str, str]:
-        parts = display_name(p, home.landing).split(os.sep)
-        submitter, name = (parts[0], os.sep.join(parts[1:])) if len(parts) > 1 else ("", parts[0])
-        return p, submitter, name
-
-    for dirpath, dirnames, filenames in os.walk(home.landing, followlinks=False):
-        dirnames.sort()
-        for d in list(dirnames):
-            link = Path(dirpath) / d
-            if link.is_symlink():  # refused, never walked into
-                p, submitter, name = entry(link)
-                out.append((p, name, "") if not submitter else (p, submitter, name))
-        for fn in sorted(filenames):
-            p = Path(dirpath) / fn
-            try:
-                st = p.lstat()
-            except FileNotFoundError:
-                continue
-            if not p.is_symlink():
-                age = now - st.st_mtime
-                partial = fn.startswith(".") or fn.endswith(PARTIAL_SUFFIXES)
-                if age < limits.settle_seconds or (partial and age < limits.partial_grace_seconds):
-                    if waiting is not None:
-                        waiting.append("/".join(entry(p)[1:]))
-                    continue  # still arriving
-            out.append(entry(p))
-    return out
-
-
-def read_arrival(path: Path, submitter: str, name: str, limits: Limits | None = None) -> Arrival:
-    """The file's bytes — or, for what is not read, a refusal: a symlink (never
-    followed, nothing read) or a file over the size limit (archived by streaming,
-    not parsed)."""
-    limits = limits or Limits.from_env()
-    if path.is_symlink():
-        marker = b"symlink\0" + os.fsencode(str(path))
-        arr = Arrival(path, submitter, name, b"", hashlib.sha256(marker).hexdigest())
-        arr.problem = error("symlink", "不接受符号链接（未读取其指向的内容）",
-                            "a symbolic link is refused (what it points to was not read)")
-        return arr
-    size = path.stat().st_size
-    if not path.is_file():
-        arr = Arrival(path, submitter, name, b"", hashlib.sha256(b"special\0" + os.fsencode(str(path))).hexdigest())
-        arr.problem = error("not_a_file", "不是普通文件", "not a regular file")
-        return arr
-    if size > limits.max_file_bytes:
-        h = hashlib.sha256()
-        with open(path, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-        arr = Arrival(path, submitter, name, b"", h.hexdigest(), size=size)
-        arr.problem = error("too_large", f"文件 {size / 2**20:,.1f} MB，超过上限 {limits.max_file_bytes / 2**20:,.0f} MB，"
-                            "未读取（已存档）", f"the file is {size / 2**20:,.1f} MB, over the limit of "
-                            f"{limits.max_file_bytes / 2**20:,.0f} MB; archived, not read")
-        return arr
-    data = path.read_bytes()
-    return Arrival(path, submitter, name, data, hashlib.sha256(data).hexdigest(), size=len(data))
-
-
-def archive_arrival(home: WarehouseHome, arr: Arrival) -> Path | None:
-    """Archive what was received, unchanged; a symlink has nothing to archive."""
-    if arr.path.is_symlink() or (arr.problem is not None and arr.problem.code == "not_a_file"):
-        return None
-    if not arr.data and arr.size:  # over the limit: copied by streaming
-        return archive(home, b"", arr.sha, source=arr.path)
-    return archive(home, arr.data, arr.sha)
 
 
 def examine(arr: Arrival) -> None:
@@ -216,16 +94,29 @@ def ingest_landing(home: WarehouseHome, progress: Progress | None = None) -> Ing
         # pass 1: archive every file and learn its kind (registers go first); nothing
         # of its content is kept, so a night of any size is read one file at a time
         for path, submitter, name in scan_landing(home, limits, summary.waiting):
-            arr = read_arrival(path, submitter, name, limits)
+            try:
+                arr = read_arrival(path, submitter, name, limits)
+            except FileNotFoundError:  # taken away since the scan
+                continue
+            if arr.changing:  # written to while read: the next run takes it whole
+                summary.waiting.append(f"{submitter}/{name}")
+                continue
+            resent = arr.problem is None and resent_after(home, arr)
             arr.archived = archive_arrival(home, arr)
-            arr.mtime_ns = path.lstat().st_mtime_ns
+            if not arr.mtime_ns:
+                arr.mtime_ns = path.lstat().st_mtime_ns
             if arr.problem is not None:  # refused before reading: answered, never parsed
                 pending.append(arr)
                 continue
-            if (arr.sha, arr.submitter) in seen or ledger.processed_sha(arr.sha, arr.submitter) is not None:
+            accepted, rejected = ledger.earlier(arr.sha, arr.submitter)
+            if (arr.sha, arr.submitter) in seen or accepted is not None or (rejected is not None and not resent):
                 arr.data = b""
                 repeats.append(arr)
                 continue
+            if rejected is not None:  # resent after a rejection: its reason may be gone; taken again
+                arr.rejected_before = rejected
+                arr.notes.append(_rejected_before_message(rejected))
+                os.utime(arr.archived)  # a copy a kill leaves behind now is not a resend
             seen.add((arr.sha, arr.submitter))
             examine(arr)
             arr.data, arr.grid = b"", None
@@ -233,14 +124,18 @@ def ingest_landing(home: WarehouseHome, progress: Progress | None = None) -> Ing
         pending.sort(key=lambda a: (KIND_ORDER.get(a.kind or "", 1), a.mtime_ns, a.name))
         today = now_local().date()
         total = len(pending) + len(repeats)
+        same_time: dict[tuple, list[tuple[str, set[str]]]] = {}
         # pass 2: read each file again from the archive (the same bytes), check and record it
         for arr in pending:
             if arr.problem is None and arr.archived is not None:
                 arr.data = arr.archived.read_bytes()
                 examine(arr)
             parsed = _validate(arr, ledger, today)
+            parsed.messages[:0] = arr.notes
+            if parsed.kind and not parsed.errors:
+                _same_time_warning(same_time, arr, parsed)
             summary.receipts.append(_finish(home, ledger, arr, status=_status(parsed), duplicate_of=None,
-                                            parsed=parsed))
+                                            parsed=parsed, left_behind=summary.waiting))
             arr.data, arr.grid = b"", None
             if progress:
                 progress(summary.receipts[-1], len(summary.receipts), total)
@@ -248,13 +143,14 @@ def ingest_landing(home: WarehouseHome, progress: Progress | None = None) -> Ing
             first = ledger.processed_sha(arr.sha, arr.submitter)
             _ensure_receipt(home, ledger, first)  # a kill may have come between record and receipt
             summary.receipts.append(_finish(home, ledger, arr, status="duplicate", duplicate_of=first,
-                                            parsed=Parsed(None)))
+                                            parsed=Parsed(None), left_behind=summary.waiting))
             if progress:
                 progress(summary.receipts[-1], len(summary.receipts), total)
         failpoint("ingest.before_export")
         ledger.export(home.staged, now_local(), calendar=home.reporting_calendar)
     finally:
         ledger.close()
+    write_check_copy(home.ledger)
     return summary
 
 
@@ -264,20 +160,31 @@ def check_file(home: WarehouseHome, path: Path, submitter: str) -> Receipt:
     the same checks, but nothing archived, recorded or written."""
     data = path.read_bytes()
     arr = Arrival(path, submitter, path.name, data, hashlib.sha256(data).hexdigest(), size=len(data))
-    ledger = Ledger(home.ledger, read_only=True)
+    ledger = open_for_check(home)
     try:
-        before = ledger.processed_sha(arr.sha, submitter)
-        if before is not None:
-            parsed, status = Parsed(None, messages=[_duplicate_message(before)]), "duplicate"
+        accepted, rejected = ledger.earlier(arr.sha, submitter)
+        if accepted is not None:
+            parsed, status = Parsed(None, messages=[_duplicate_message(accepted)]), "duplicate"
         else:
             examine(arr)
             parsed = _validate(arr, ledger, now_local().date())
+            if rejected is not None:
+                parsed.messages.insert(0, _rejected_before_message(rejected))
             status = _status(parsed)
     finally:
         ledger.close()
     return Receipt(arr.sha, submitter, arr.name, now_local().isoformat(sep=" "), parsed.kind, status,
                    parsed.row_count if status.startswith("accepted") else 0, parsed.messages, preview=True,
                    **read_as(arr.grid))
+
+
+def open_for_check(home: WarehouseHome) -> Ledger:
+    """The ledger as ``parkstat check`` reads it: the copy the last ingest left
+    (``ledger.check_copy``), read-only — never the ledger a refresh writes. A
+    home whose ledger predates the copy is read as before (read-only; busy
+    while a refresh runs)."""
+    copy = check_copy(home.ledger)
+    return Ledger(copy if copy.exists() or not home.ledger.exists() else home.ledger, read_only=True)
 
 
 def _ensure_receipt(home: WarehouseHome, ledger: Ledger, file_id: int | None) -> None:
@@ -288,6 +195,33 @@ def _ensure_receipt(home: WarehouseHome, ledger: Ledger, file_id: int | None) ->
     receipt = ledger.receipt(file_id)
     if receipt is not None and not receipt.path(home.receipts).exists():
         receipt.write(home.receipts)
+
+
+def _same_time_warning(same_time: dict, arr: Arrival, parsed: Parsed) -> None:
+    """Files of one submitter and kind arriving with the same modification time
+    are taken in name order; when the later one replaces the earlier's figures
+    (the same period — and, for an indicator report, the same indicator), its
+    receipt says so (``same_arrival_time``)."""
+    key = (arr.submitter, parsed.kind, arr.mtime_ns)
+    inds = carried_indicators(parsed.table()) if parsed.kind in reference.INDICATOR_KINDS else [""]
+    periods = {(p, i) for p in (parsed.period_rows or [""]) for i in inds}
+    for other, theirs in same_time.get(key, []):
+        common = sorted({p for p, _ in periods & theirs})
+        if common:
+            which = "、".join(p for p in common if p)
+            parsed.messages.append(warning(
+                "same_arrival_time",
+                f"与文件“{other}”到达时间相同{('且同报 ' + which) if which else ''}：同时到达的文件按文件名顺序处理，"
+                f"本文件在后，以本文件为准",
+                f"arrived at the same time as '{other}'{(' which also reports ' + ', '.join(c for c in common if c)) if which else ''}"
+                f": files arriving at the same time are taken in name order; this one comes later and stands"))
+            break
+    same_time.setdefault(key, []).append((arr.name, periods))
+
+
+def _rejected_before_message(first: int) -> Message:
+    return note("resent_after_rejection", f"相同内容的文件此前已收到并被退回（文件编号 {first}），本次重新处理",
+                f"the same bytes were received before and rejected (file {first}); processed again")
 
 
 def _duplicate_message(first: int | None) -> Message:
@@ -314,14 +248,18 @@ def _validate_unguarded(arr: Arrival, ledger: Ledger, today: dt.date) -> Parsed:
     parsed = (parse_table(arr.grid, arr.layout, arr.submitter, parks, today)
               or parse_rows(arr.grid.rows, arr.layout, arr.submitter, parks, today))
     parsed.messages[:0] = reading_notes(arr.grid, arr.layout)
+    headers = {n: c.header for n, c in arr.layout.columns.items()}
+    if parsed.kind in ("park_registry", "project_progress"):
+        parsed.messages.extend(ownership_problems(
+            arr.submitter, parsed.kind, parsed.table(), headers, parks,
+            ledger.project_owners() if parsed.kind == "project_progress" else {}, today))
     if not parsed.errors:
-        headers = {n: c.header for n, c in arr.layout.columns.items()}
         parsed.messages.extend(ledger.history_warnings(arr.submitter, parsed.kind, parsed.table(), headers))
     return parsed
 
 
 def _finish(home: WarehouseHome, ledger: Ledger, arr: Arrival, *, status: str,
-            duplicate_of: int | None, parsed: Parsed) -> Receipt:
+            duplicate_of: int | None, parsed: Parsed, left_behind: list[str]) -> Receipt:
     received = now_local()
     messages = parsed.messages
     if status == "duplicate":
@@ -338,5 +276,6 @@ def _finish(home: WarehouseHome, ledger: Ledger, arr: Arrival, *, status: str,
                       parsed.row_count if status.startswith("accepted") else 0, messages, file_id,
                       **read_as(arr.grid))
     receipt.write(home.receipts)
-    arr.path.unlink(missing_ok=True)  # archived and recorded: the landing copy has done its job
+    if not remove_landed(arr):  # archived and recorded: the landing copy has done its job, unless replaced
+        left_behind.append(f"{arr.submitter}/{arr.name}")
     return receipt

@@ -6,6 +6,7 @@
     archive/<sha256[:2]>/       every file ever received, unchanged, by SHA-256
     receipts/<submitter_code>/  a receipt per file received (.txt and .json)
     state/ingest.duckdb         the ingest ledger (files, messages, accepted rows)
+    state/ingest.check.duckdb   its copy after each ingest, what ``parkstat check`` reads
     staged/                     Parquet snapshots of the ledger: dbt's sources
     work/build.duckdb           dbt's working database (pipeline only)
     work/spark/                 the Spark build instead (--target spark): tables, metastore

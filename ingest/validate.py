@@ -16,8 +16,8 @@ import polars as pl
 from ingest import reference
 from ingest.footers import footer_note, footer_rows
 from ingest.layout import Layout
-from ingest.text import nfkc
-from ingest.messages import Message, error, warning
+from ingest.text import nfkc, normalise_word
+from ingest.messages import Message, error, note, warning
 from ingest.values import (FACTOR, ValueProblem, exact_amounts, is_missing, money_factor, parse_code,
                            parse_date, parse_integer, parse_number, parse_period, parse_tags, parse_word,
                            quantity_factor)
@@ -25,7 +25,11 @@ from ingest.values import (FACTOR, ValueProblem, exact_amounts, is_missing, mone
 AMOUNT_TYPES = ("money", "quantity")  # figures stored exactly, in a unit (万元, or the quantity's own)
 USD_FIELDS = ("import_export",)  # the money columns that may be reported in dollars
 
-SUMMARY_WORDS = ("合计", "总计", "小计", "total")
+# a label cell holding exactly one of these (spaces, colons, case and Traditional
+# forms aside: 合 计, 總計：, TOTAL) makes its row a totals row, skipped
+TOTAL_WORDS = frozenset({"合计", "总计", "小计", "共计", "total", "subtotal", "grandtotal"})
+SUMMARY_WORDS = ("合计", "总计", "小计", "共计", "total")  # substrings: a cheap test before the exact one
+FIGURE_TYPES = ("money", "number", "quantity", "integer")
 
 
 @dataclass
@@ -204,11 +208,43 @@ def row_rules(kind: str, rec: dict) -> list[tuple[str, str, str, str, str]]:
     return out
 
 
-def _not_data(row: list[str], required: list[str]) -> bool:
-    """Footers, notes and 合计 rows: no required value, or a totals word and a required value missing."""
-    if not any(required):
-        return True
-    return not all(required) and any(w in " ".join(row).lower() for w in SUMMARY_WORDS)
+def is_total_word(text: str) -> bool:
+    """``合计``, ``总 计：``, ``Total`` — not ``配合计划`` or ``总计算中心``."""
+    return bool(text) and normalise_word(text).strip(":：") in TOTAL_WORDS
+
+
+def _is_row_number(text: str) -> bool:
+    t = text.strip()
+    return not t or t.replace(".", "", 1).isdigit()
+
+
+def skipped_row(row: list[str], cell: dict[str, str], layout: Layout, fields: dict, rownum: int) -> Message | None:
+    """Why a row that is not blank is not data, as a receipt line — or None: it
+    is data. A totals row: a label cell (any cell outside the figure columns,
+    序号 included) holds exactly a totals word (note ``total_row``). A row with
+    no required value: a note or footer (note ``note_row``), or, when it holds
+    figures, a row whose figures have nothing to belong to (warning
+    ``unkeyed_row``). Every skipped row is named on the receipt."""
+    figures = {c.index for n, c in layout.columns.items() if fields[n].type in FIGURE_TYPES}
+    headers = {c.index: c.header for c in layout.columns.values()}
+    for i, text in enumerate(row):
+        if i not in figures and is_total_word(text.strip()):
+            return note("total_row", "合计行，不作为数据入库", "a totals row; not stored as data",
+                        row=rownum, column=headers.get(i, ""), value=text.strip())
+    required = [n for n in layout.columns if fields[n].required == "yes"]
+    if any(cell[n] for n in required):
+        return None
+    if not any(cell.values()) and all(_is_row_number(t) for t in row):
+        return None  # a template's numbered empty line (序号 only): nothing in it
+    names_zh = "、".join(layout.columns[n].header for n in required)
+    if any(cell[n] for n in layout.columns if fields[n].type in FIGURE_TYPES):
+        return warning("unkeyed_row", f"该行有数字但未填任何必填项（{names_zh}），未入库",
+                       f"this row has figures but none of the required values ({', '.join(required)}); "
+                       "not stored", row=rownum)
+    text = next((t.strip() for t in row if t.strip()), "")
+    return note("note_row", f"该行未填任何必填项（{names_zh}），视为说明文字，不作为数据入库",
+                f"none of the required values ({', '.join(required)}) in this row: taken as a note, "
+                "not stored as data", row=rownum, value=text[:80])
 
 
 def parse_rows(rows: list[list[str]], layout: Layout, submitter: str, parks: dict[str, str],
@@ -225,11 +261,15 @@ def parse_rows(rows: list[list[str]], layout: Layout, submitter: str, parks: dic
             continue
         row = rows[r]
         rownum = r + 1
+        if not any(t.strip() for t in row):
+            continue  # a blank line
         cell = {n: (row[c.index] if c.index < len(row) else "").strip() for n, c in layout.columns.items()}
+        skipped = skipped_row(row, cell, layout, fields, rownum)
+        if skipped is not None:
+            out.messages.append(skipped)
+            continue
         if not any(cell.values()):
-            continue
-        if _not_data(row, [cell[c.field] for c in required_cols]):
-            continue
+            continue  # a numbered empty line
         rec: dict = {"row_number": rownum}
         problems: list[Message] = []
 

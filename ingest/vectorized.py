@@ -16,6 +16,7 @@ distinct value), and arithmetic is done in the same order on the same doubles.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from functools import cache
 
 import polars as pl
@@ -28,6 +29,10 @@ from ingest.validate import (AMOUNT_TYPES, CellProblem, Parsed, amount_factor, c
                              other_cell, resolve_region)
 from ingest.values import FACTOR, ValueProblem, exact_amounts, is_missing, parse_code, parse_date, parse_period
 
+# a cell that may be a totals word (合计, 總計, TOTAL...): such a file goes to the
+# row-by-row path, which skips only real totals rows and names each on the receipt
+_TOTAL_HINT = r"(?i)[合总總小共]\s*[计計]|[tｔ]\s*[oｏ]\s*[tｔ]\s*[aａ]\s*[lｌ]"
+_TOTAL_RE = re.compile(_TOTAL_HINT[4:], re.IGNORECASE)
 _PLAIN_NUMBER = r"^[0-9]{1,15}(\.[0-9]{1,10})?$"  # below MAX_NUMBER, no precision surprise
 
 
@@ -114,20 +119,27 @@ def _parse(grid: Grid, layout: Layout, submitter, parks, today) -> Parsed:
     if read is not None:  # a plain CSV, read by Polars; Python's strip and Polars' agree on it
         frame = read.select([(pl.col(read.columns[c.index]) if c.index < read.width else pl.lit(""))
                              .str.strip_chars().alias(n) for n, c in layout.columns.items()])
+        whole = [pl.col(c).str.strip_chars() == "" for c in read.columns]
+        blank = read.select(pl.all_horizontal(whole) if whole else pl.lit(True)).to_series()
+        if read.width and read.select(pl.any_horizontal([pl.col(c).str.contains(_TOTAL_HINT)
+                                                         for c in read.columns]).any()).item():
+            raise _Fallback  # perhaps a totals row: the row-by-row path decides, and names it
     else:
         body = grid.rows[start:]
         frame = pl.DataFrame({n: [(r[c.index] if c.index < len(r) else "").strip() for r in body]
                               for n, c in layout.columns.items()}, schema={n: pl.String for n in layout.columns})
+        blank = pl.Series([not any(t.strip() for t in r) for r in body], dtype=pl.Boolean)
+        if any(_TOTAL_RE.search(t) for r in body for t in r):
+            raise _Fallback
     if frame.height == 0:
         raise _Fallback
     frame = frame.with_columns(row_number=pl.int_range(start + 1, start + 1 + frame.height, dtype=pl.Int64))
     required = [n for n in layout.columns if fields[n].required == "yes"]
     empty = [pl.col(n) == "" for n in required]
-    all_empty = pl.all_horizontal(empty) if empty else pl.lit(False)
     some_empty = pl.any_horizontal(empty) if empty else pl.lit(False)
-    # rows with no required value are footers or blank (skipped by both paths); a row
-    # missing only some needs the row-by-row path (an error, or a 合计 line to skip)
-    frame = frame.filter(~all_empty)
+    # blank lines are skipped by both paths; a row missing any required value needs
+    # the row-by-row path (an error, or a note or footer it names on the receipt)
+    frame = frame.filter(~blank)
     if frame.height == 0 or frame.select(some_empty.any()).item():
         raise _Fallback
     out: dict[str, pl.Series] = {}

@@ -91,8 +91,7 @@ def run_refresh(home: WarehouseHome, target: str | None = None, verbose: bool = 
         from orchestration.alerts import write_alert
 
         failed = [e.step_key for e in result.all_events if e.is_step_failure]
-        errors = [e.step_failure_data.error.message for e in result.all_events
-                  if e.is_step_failure and e.step_failure_data and e.step_failure_data.error]
+        errors = failure_lines(result)
         alert = write_alert(home, job="nightly_refresh", run_id=result.run_id, error="\n".join(errors),
                             failed_steps=failed, source="cli")
         typer.echo(f"alert written: {alert}", err=True)

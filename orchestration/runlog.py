@@ -89,6 +89,17 @@ def summary_lines(result, home: WarehouseHome, log: Path | None) -> list[str]:
     return lines
 
 
+def error_text(err) -> str:
+    """A step's error with the exceptions that caused it, what went wrong first
+    (Dagster's own wrapper, "Error occurred while executing op", left out)."""
+    chain = []
+    while err is not None:
+        chain.append(err.message.strip())
+        err = err.cause
+    ours = [m for m in chain if not m.startswith("dagster._core.errors.DagsterExecutionStepExecutionError")]
+    return "\n".join(ours or chain)
+
+
 def failure_lines(result) -> list[str]:
-    return [e.step_failure_data.error.message.strip()[:2000] for e in result.all_events
+    return [error_text(e.step_failure_data.error)[:2000] for e in result.all_events
             if e.is_step_failure and e.step_failure_data and e.step_failure_data.error]

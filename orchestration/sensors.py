@@ -87,7 +87,9 @@ def build_run_failure_sensor(home: WarehouseHome):
                         description="Writes an alert file under alerts/ for every failed refresh.")
     def run_failure_alert(context: RunFailureSensorContext):
         steps = [e.step_key for e in context.get_step_failure_events() if e.step_key]
-        errors = [e.event_specific_data.error.message for e in context.get_step_failure_events()
+        from orchestration.runlog import error_text
+
+        errors = [error_text(e.event_specific_data.error) for e in context.get_step_failure_events()
                   if e.event_specific_data and e.event_specific_data.error]
         message = "\n".join(errors) or (context.failure_event.message or "")
         write_alert(home, job=context.dagster_run.job_name, run_id=context.dagster_run.run_id, error=message,

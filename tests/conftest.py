@@ -18,9 +18,9 @@ from ingest.settings import WarehouseHome
 # order, --no-loadscope-reorder): a long module started last would run alone at
 # the end. Seconds per module on 2 cores, measured; the rest follow alphabetically.
 LONGEST_FIRST = ("test_spark_parity.py", "test_benchmarks.py", "test_seed_figures.py", "test_contract_v2.py",
-                 "test_kill_safety.py", "test_packaging.py", "test_history.py", "test_end_to_end.py",
+                 "test_integrity_ledger.py", "test_kill_safety.py", "test_packaging.py", "test_history.py", "test_end_to_end.py",
                  "test_operations.py", "test_plain_output.py", "test_daemon.py", "test_intake.py",
-                 "test_malformed_corpus.py", "test_integrity.py",
+                 "test_malformed_corpus.py", "test_integrity_reading.py",
                  "test_incremental.py")
 
 

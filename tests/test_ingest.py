@@ -125,7 +125,7 @@ def test_a_partial_row_is_an_error_but_a_totals_row_is_skipped(home):
         ["统计期", "园区代码", "园区生产总值"], ["2020", "431300-ETDZ", "1"], ["合计", "", "1"],
         ["", "431300-LSJ", "2"]]))
     r = ingest_landing(home).receipts[0]
-    assert [(m.row, m.code) for m in r.messages] == [(4, "missing_value")]
+    assert [(m.row, m.code) for m in r.messages] == [(3, "total_row"), (4, "missing_value")]
 
 
 def test_unknown_submitter_folder_is_rejected(home):

@@ -228,6 +228,19 @@ CASES = [
     Bad("traditional_gbk_bad_period", csv_bytes([["統計期", "園區代碼", "園區生產總值", "稅收"],
                                                  ["2022年1-13月", "431300-ETDZ", "1", "1"]], "gbk"),
         "bad_period", "无法识别的统计期", "unrecognised period", row=2),
+    # -- issue 15: what used to be taken silently ---------------------------------
+    Bad("registry_takeover", table(REG_H, ["431300-ETDZ", "娄底经济技术开发区", "431381", "国家级", "30000"]),
+        "registered_elsewhere", "园区 431300-ETDZ 现登记在 431302（娄星区），431381 无权将其改登记到 431381",
+        "park 431300-ETDZ is registered in 431302 (娄星区); 431381 may not move it to 431381", row=2,
+        submitter="431381", value="431381"),
+    Bad("project_code_of_another_county", project(**{"所属地区代码": "431382", "所属园区代码": "", "项目名称": "涟源同码项目"}),
+        "project_elsewhere", "项目代码 XM-001 已属于 431381（冷水江市），不能作为 431382 的项目报送",
+        "project code XM-001 belongs to 431381 (冷水江市); it cannot be reported as a project of 431382", row=2,
+        submitter="431382", value="XM-001"),
+    Bad("totals_word_inside_a_name", table(PROJ_H, ["2022-04", "XM-002", "总计算中心", "431381", "", "", "", "10", "5",
+                                                    "1", ""],
+                                           ["2022-04", "XM-003", "配合计划", "431381", "", "", "", "10", "", "1", ""]),
+        "missing_value", "必填项为空", "required value is empty", row=3, submitter="431381"),
     Bad("utf16_negative", "\ufeff".encode("utf-16-le") + "统计期\t园区代码\t税收\n2022-04\t431300-ETDZ\t-1\n"
         .encode("utf-16-le"), "negative_money", "不能为负数", "must not be negative", row=2),
 ]

@@ -123,7 +123,27 @@ def test_a_totals_row_is_left_to_the_row_by_row_path_which_skips_it():
     rows = project_rows(["2024-05", "XM9", "项目", "431302", "", "1", "100", "5", ""],
                         ["合计", "", "", "", "", "1", "100", "5", ""])
     fast, slow = both(csv_bytes(rows), "p.csv", "431300", PARKS)
-    assert fast is None and slow.row_count == 1 and not slow.messages
+    assert fast is None and slow.row_count == 1
+    assert [m.line() for m in slow.messages] == [
+        "说明 第4行［统计期］ “合计”：合计行，不作为数据入库 / note row 4 [统计期]: a totals row; not stored as data"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_only_a_label_that_is_a_totals_word_makes_a_totals_row(fmt):
+    """配合计划 and 总计算中心 hold 合计/总计 but are names: their rows are data (or
+    errors), never skipped; both paths agree."""
+    rows = project_rows(["2024-05", "XM9", "总计算中心", "431302", "", "1", "100", "5", ""],
+                        ["2024-05", "XM8", "配合计划", "431302", "", "1", "100", "5", ""],
+                        ["", "", "合 计：", "", "", "2", "200", "10", ""])
+    data = csv_bytes(rows) if fmt == "csv" else xlsx_bytes(rows)
+    fast, slow = both(data, "p." + fmt, "431300", PARKS)
+    assert fast is None  # a totals word somewhere: the row-by-row path decides
+    assert slow.row_count == 2 and [r["project_name"] for r in slow.records] == ["总计算中心", "配合计划"]
+    assert [(m.row, m.code, m.value) for m in slow.messages] == [(5, "total_row", "合 计：")]
+    partial = project_rows(["2024-05", "XM9", "配合计划", "431302", "", "1", "100", "", ""])
+    fast, slow = both(csv_bytes(partial), "p.csv", "431300", PARKS)
+    assert fast is None and slow.row_count == 0
+    assert [(m.row, m.code) for m in slow.errors] == [(3, "missing_value")]
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
