@@ -26,6 +26,8 @@ from ingest.layout import SCAN_ROWS, Layout, find_layout
 from ingest.landing import (PARTIAL_SUFFIXES, Arrival, archive, archive_arrival, display_name,  # noqa: F401
                             read_arrival, remove_landed, resent_after, scan_landing)
 from ingest import reference
+from ingest.export import export
+from ingest.history_checks import history_warnings
 from ingest.ledger import Ledger, carried_indicators, check_copy, write_check_copy
 from ingest.messages import Message, error, note, warning
 from ingest.ownership import ownership_problems
@@ -147,7 +149,7 @@ def ingest_landing(home: WarehouseHome, progress: Progress | None = None) -> Ing
             if progress:
                 progress(summary.receipts[-1], len(summary.receipts), total)
         failpoint("ingest.before_export")
-        ledger.export(home.staged, now_local(), calendar=home.reporting_calendar)
+        export(ledger, home.staged, now_local(), calendar=home.reporting_calendar)
     finally:
         ledger.close()
     write_check_copy(home.ledger)
@@ -254,7 +256,7 @@ def _validate_unguarded(arr: Arrival, ledger: Ledger, today: dt.date) -> Parsed:
             arr.submitter, parsed.kind, parsed.table(), headers, parks,
             ledger.project_owners() if parsed.kind == "project_progress" else {}, today))
     if not parsed.errors:
-        parsed.messages.extend(ledger.history_warnings(arr.submitter, parsed.kind, parsed.table(), headers))
+        parsed.messages.extend(history_warnings(ledger, arr.submitter, parsed.kind, parsed.table(), headers))
     return parsed
 
 

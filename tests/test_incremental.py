@@ -121,20 +121,21 @@ def test_a_changed_reference_or_project_means_a_full_rebuild(tmp_path: Path, dat
 
 
 def test_staged_parts_survive_a_replaced_ledger_and_a_cut_short_compaction(tmp_path: Path):
-    from ingest.ledger import Ledger, _parts
+    from ingest.export import _parts, export
+    from ingest.ledger import Ledger
 
     home: WarehouseHome = make_home(tmp_path / "wh")
     folder = home.staged / "project_progress"
     ledger = Ledger(home.ledger)
     try:
-        ledger.export(home.staged)
+        export(ledger, home.staged)
         assert [(lo, hi) for lo, hi, _ in _parts(folder)] == [(0, 0)]  # an empty first part: dbt's glob matches
         # a compaction cut short leaves a wide part beside the narrow ones it replaced
         (folder / "part-000000000001-000000000005.parquet").write_bytes((folder / "part-000000000000-000000000000.parquet").read_bytes())
         (folder / "part-000000000000-000000000009.parquet").write_bytes((folder / "part-000000000000-000000000000.parquet").read_bytes())
         assert [(lo, hi) for lo, hi, _ in _parts(folder)] == [(0, 9)]
         # a ledger behind its parts (replaced by an older copy) starts them afresh
-        ledger.export(home.staged)
+        export(ledger, home.staged)
         assert [(lo, hi) for lo, hi, _ in _parts(folder)] == [(0, 0)]
     finally:
         ledger.close()

@@ -1,0 +1,156 @@
+"""Checks of a file against what the warehouse holds, once the file itself is
+valid: a cumulative figure below the previous period's, year-on-year growth
+above 300 %, another submitter's figure for the same thing, parks summing above
+their region's own total. Warnings only: the file stands. Read from the ledger
+(its standing view, ``ingest.series`` for projects), never written."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import polars as pl
+import pyarrow as pa
+
+from ingest import reference
+from ingest.ledger import _column, indicator_rows
+from ingest.messages import Message, warning
+
+if TYPE_CHECKING:
+    from ingest.ledger import Ledger
+
+
+def history_warnings(ledger: "Ledger", submitter: str, kind: str, table: pl.DataFrame,
+                     headers: dict[str, str]) -> list[Message]:
+    """Warnings that compare a file with the figures that stand: cumulative
+    falls, year-on-year above 300 %, parks above their region, conflicts."""
+    if kind == "project_progress":
+        return _project_warnings(ledger, submitter, table, headers)
+    if kind not in ("park_indicators", "region_indicators"):
+        return []
+    etype = "park" if kind == "park_indicators" else "region"
+    key = "park_code" if etype == "park" else "region_code"
+    long = indicator_rows(0, kind, table)
+    if long.height == 0:
+        return []
+    inc = long.select("entity_code", "period", "indicator", pl.col("value_wan").alias("value"),
+                      "row_number").to_arrow()
+    con = ledger.con
+    con.register("incoming", inc)
+    try:
+        out: list[Message] = []
+        # the series as it will stand once this file is accepted
+        con.execute("""
+            create or replace temp table series as
+            select entity_code, period, indicator, value, true as incoming, row_number from incoming
+            union all
+            select s.entity_code, s.period, s.indicator, s.value_wan, false, null from standing_values s
+            where s.entity_type = ? and not exists (select 1 from incoming i where i.entity_code = s.entity_code
+                  and i.period = s.period and i.indicator = s.indicator)
+        """, [etype])
+        for code, period, ind, value, prev_period, prev, rownum in con.execute("""
+            select entity_code, period, indicator, value, prev_period, prev_value, row_number from (
+              select *, lag(period) over w as prev_period, lag(value) over w as prev_value from series
+              window w as (partition by entity_code, indicator, left(period, 4) order by period))
+            where incoming and prev_value is not null and value < prev_value
+              and list_contains(?::varchar[], indicator) order by row_number, indicator
+        """, [[i for i, u in reference.indicator_units().items() if u == reference.MONEY_UNIT]]).fetchall():
+            out.append(warning("cumulative_fell", f"累计数低于上期（{prev_period}：{prev:,.2f}万元）",
+                               f"cumulative figure below the previous period's ({prev_period}: {prev:,.2f} 万元)",
+                               row=rownum, column=headers.get(ind, ind), value=f"{value:,.2f}"))
+        for code, period, ind, value, prior, rownum in con.execute("""
+            select a.entity_code, a.period, a.indicator, a.value, b.value, a.row_number
+            from series a join series b on a.entity_code = b.entity_code and a.indicator = b.indicator
+              and b.period = cast(cast(left(a.period, 4) as integer) - 1 as varchar) || substr(a.period, 5)
+            where a.incoming and b.value > 0 and (a.value / b.value - 1) > 3 order by a.row_number
+        """).fetchall():
+            out.append(warning("yoy_above_300", f"同比增长超过300%（上年同期 {prior:,.2f}万元）",
+                               f"year-on-year growth above 300 % (same period last year: {prior:,.2f} 万元)",
+                               row=rownum, column=headers.get(ind, ind), value=f"{value:,.2f}"))
+        for code, period, ind, value, by, rownum in con.execute("""
+            select i.entity_code, i.period, i.indicator, s.value_wan, s.submitter_code, i.row_number
+            from incoming i join standing_values s on s.entity_type = ? and s.entity_code = i.entity_code
+              and s.period = i.period and s.indicator = i.indicator
+            where s.submitter_code <> ? order by i.row_number
+        """, [etype, submitter]).fetchall():
+            out.append(warning("conflict", f"{by} 已报送该项（{value:,.2f}万元）；以本文件为准",
+                               f"{by} reported this figure too ({value:,.2f} 万元); this file's figure stands",
+                               row=rownum, column=headers.get(ind, ind)))
+        out.extend(_park_total_warnings(ledger, etype))
+        return out
+    finally:
+        con.unregister("incoming")
+        con.execute("drop table if exists series")
+
+def _project_warnings(ledger: "Ledger", submitter: str, table: pl.DataFrame,
+                      headers: dict[str, str]) -> list[Message]:
+    """A project's 本年累计完成投资 below its previous month's, and a project-period
+    another submitter reported too (this file's figure stands). Computed on
+    the file's projects only (ingest.series), in Polars."""
+    from ingest.series import ProjectSeries
+
+    if ledger._series is None:
+        ledger._series = ProjectSeries(ledger.con)
+    inc = table.select("project_code", "period", _column(table, "ytd_completed", pl.Float64).alias("value"),
+                       "row_number")
+    standing = ledger._series.standing(inc)
+    col = headers.get("ytd_completed", "ytd_completed")
+    out: list[Message] = []
+    # the series as it stands once this file is accepted: lag within project and year
+    series = (pl.concat([inc.with_columns(incoming=pl.lit(True)),
+                         standing.join(inc, on=["project_code", "period"], how="anti")
+                         .select("project_code", "period", pl.col("ytd_completed").alias("value"),
+                                 pl.lit(None, dtype=pl.Int64).alias("row_number"),
+                                 incoming=pl.lit(False))], how="vertical_relaxed")
+              .with_columns(year=pl.col("period").str.slice(0, 4))
+              .sort("project_code", "year", "period")
+              .with_columns(prev_period=pl.col("period").shift(1).over("project_code", "year"),
+                            prev_value=pl.col("value").shift(1).over("project_code", "year")))
+    fell = series.filter(pl.col("incoming") & pl.col("prev_value").is_not_null()
+                         & (pl.col("value") < pl.col("prev_value"))).sort("row_number")
+    for value, prev_period, prev, rownum in fell.select("value", "prev_period", "prev_value",
+                                                        "row_number").iter_rows():
+        out.append(warning("cumulative_fell", f"累计数低于上期（{prev_period}：{prev:,.2f}万元）",
+                           f"cumulative figure below the previous period's ({prev_period}: {prev:,.2f} 万元)",
+                           row=rownum, column=col, value=f"{value:,.2f}"))
+    others = (inc.join(standing, on=["project_code", "period"], how="inner")
+              .filter(pl.col("submitter_code") != submitter).sort("row_number"))
+    for by, value, rownum in others.select("submitter_code", "ytd_completed", "row_number").iter_rows():
+        out.append(warning("conflict", f"{by} 已报送该项目本期进度（{value:,.2f}万元）；以本文件为准",
+                           f"{by} reported this project for this period too ({value:,.2f} 万元); "
+                           f"this file's figures stand", row=rownum, column=col))
+    return out
+
+def _park_total_warnings(ledger: "Ledger", etype: str) -> list[Message]:
+    """Parks registered within a region summing above the region's own total
+    (county, city and province), as the figures will stand with this file."""
+    parks = ledger.parks()
+    if not parks:
+        return []
+    pairs = [(p, a) for p, r in parks.items() for a in reference.ancestors(r)]
+    ledger.con.register("park_ancestors", pa.table({"park_code": [p for p, _ in pairs],
+                                                  "region_code": [a for _, a in pairs]}))
+
+    def side(kind: str) -> str:
+        if kind == etype:
+            return "select entity_code, period, indicator, value, incoming from series"
+        return (f"select entity_code, period, indicator, value_wan as value, false as incoming "
+                f"from standing_values where entity_type = '{kind}'")
+    try:
+        rows = ledger.con.execute(f"""
+            with park_side as ({side('park')}), region_side as ({side('region')}),
+            sums as (
+                select pa.region_code, s.period, s.indicator, sum(s.value) as park_sum,
+                       bool_or(s.incoming) as incoming
+                from park_side s join park_ancestors pa on pa.park_code = s.entity_code
+                group by pa.region_code, s.period, s.indicator)
+            select r.entity_code, r.period, r.indicator, p.park_sum, r.value
+            from sums p join region_side r on r.entity_code = p.region_code and r.period = p.period
+              and r.indicator = p.indicator
+            where p.park_sum > r.value * 1.000001 and (p.incoming or r.incoming)
+            order by 1, 2, 3
+        """).fetchall()
+    finally:
+        ledger.con.unregister("park_ancestors")
+    return [warning("parks_above_region", f"{reg} {period} 园区合计 {ps:,.2f} 万元高于地区总量 {rv:,.2f} 万元（{ind}）",
+                    f"{reg} {period}: parks sum to {ps:,.2f} 万元, above the region's total {rv:,.2f} 万元 ({ind})")
+            for reg, period, ind, ps, rv in rows]
