@@ -135,7 +135,7 @@ def demo(home: Optional[Path] = HomeOption,
     """Write the bundled sample submissions into the landing area and refresh. The
     home gets the sample's reporting calendar (it ends where the sample's data ends)
     and a file to try ``parkstat check`` on (examples/)."""
-    from ingest.sample import write_check_example, write_sample, write_sample_calendar
+    from ingest.sample_files import write_check_example, write_sample, write_sample_calendar
 
     h = _home(home)
     os.environ.setdefault("PARKSTAT_SETTLE_SECONDS", "0")  # the sample was written a moment ago, whole

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.sample import write_sample, write_sample_calendar
+from ingest.sample_files import write_sample, write_sample_calendar
 from tests.conftest import env_vars, make_home, query, refresh
 
 NOW = "2024-06-15T09:00:00"
