@@ -12,7 +12,6 @@ which ``DbtProject`` takes when it exists (its ``packaged_project_dir``).
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -43,15 +42,17 @@ def ensure_manifest() -> Path:
     with open(target / ".parse.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not manifest.exists() or manifest.stat().st_mtime < _newest_source():
+            import os
+
             from ingest.settings import quiet_environment
 
             quiet_environment()
-            # dbt beside this Python (not `-m dbt.cli.main`, which prints a RuntimeWarning)
-            dbt = Path(sys.executable).parent / "dbt"
-            cmd = [str(dbt)] if dbt.exists() else [sys.executable, "-W", "ignore::RuntimeWarning", "-m",
-                                                   "dbt.cli.main"]
-            subprocess.run([*cmd, "parse", "--quiet", "--project-dir", str(DBT_DIR), "--profiles-dir",
-                            str(DBT_DIR)], check=True, cwd=DBT_DIR)
+            # DbtProject's own preparation (dbt parse), with the dbt beside this Python first on
+            # PATH: a systemd unit or cron line runs .venv/bin/parkstat without the venv on PATH
+            beside = str(Path(sys.executable).parent)
+            if beside not in os.environ.get("PATH", "").split(os.pathsep):
+                os.environ["PATH"] = beside + os.pathsep + os.environ.get("PATH", "")
+            dbt_project.preparer.prepare(dbt_project)
             # this parse's profile names no warehouse home: dagster-dbt would copy its partial-parse
             # state into a home's dbt target, and dbt would say "Unable to do partial parsing
             # because profile has changed" there; each home keeps its own state instead
