@@ -276,8 +276,9 @@ def test_every_table_model_materialization_carries_its_row_count(sample):
 
 
 def test_the_nightly_build_ran_the_dbt_unit_tests_of_the_rules(sample):
-    """dbt's unit tests (models/intermediate/_unit_tests.yml) run in every DuckDB build,
-    before the model they test: the standing rule and the county domain."""
+    """dbt's unit tests (models/*/_unit_tests.yml) run in every DuckDB build, before the
+    model they test: the standing rule, the county domain, the monthly derivation and
+    同口径 growth."""
     import json
 
     from orchestration.engines import Build
@@ -285,4 +286,6 @@ def test_the_nightly_build_ran_the_dbt_unit_tests_of_the_rules(sample):
     results = json.loads((Build(sample, "duckdb").dbt_target_path / "run_results.json").read_text())["results"]
     units = {r["unique_id"].rsplit(".", 1)[-1]: r["status"] for r in results if r["unique_id"].startswith("unit_test.")}
     assert units == {"standing_rule_an_indicator_report_stands_per_indicator_it_carries": "pass",
-                     "county_domain_counts_counties_and_county_level_cities_in_force_that_year": "pass"}
+                     "county_domain_counts_counties_and_county_level_cities_in_force_that_year": "pass",
+                     "monthly_amounts_are_differences_of_cumulative_reports_within_a_year": "pass",
+                     "comparable_growth_counts_only_the_parks_that_reported_in_both_years": "pass"}
