@@ -116,13 +116,14 @@ def test_a_row_is_skipped_only_when_it_is_a_totals_row_and_each_is_named(home):
     drop(home, "431381", "配合.csv", csv_bytes([
         PROJ_H, ["2023-05", "XM-1", "总计算中心", "431381", "500", "100", "40"],
         ["2023-05", "XM-2", "配合计划", "431381", "90", "", "10"]]))
-    # a real totals row (序号 column), a footer, a numbered empty line: skipped and named
+    # a real totals row (序号 column), a line of text, a numbered empty line: skipped and named
+    # (a footer such as 填报人：… is named as one, footer_skipped: tests/test_integrity_reading.py)
     drop(home, "431300", "项目.csv", csv_bytes([
         ["序号", *PROJ_H], ["1", "2023-05", "XM-3", "娄底项目", "431302", "300", "60", "20"],
         ["2", "2023-05", "XM-4", "总计算中心二期", "431302", "200", "40", "10"],
         ["3", "", "", "", "", "", "", ""],
         ["合 计：", "", "", "", "", "500", "100", "30"],
-        ["填报人：张三", "", "", "", "", "", "", ""]]))
+        ["数据截至5月底", "", "", "", "", "", "", ""]]))
     assert refresh(home)
 
     bad = receipt_for(home, "431381", "配合.csv")
@@ -135,7 +136,7 @@ def test_a_row_is_skipped_only_when_it_is_a_totals_row_and_each_is_named(home):
     assert [(m["severity"], m["code"], m["row"]) for m in good["messages"]] == [
         ("note", "total_row", 5), ("note", "note_row", 6)]
     assert "说明 第5行 “合 计：”：合计行，不作为数据入库 / note row 5: a totals row; not stored as data" in good["text"]
-    assert ("说明 第6行 “填报人：张三”：该行未填任何必填项（统计期、项目代码、项目名称、所属地区代码、总投资、年度计划投资、"
+    assert ("说明 第6行 “数据截至5月底”：该行未填任何必填项（统计期、项目代码、项目名称、所属地区代码、总投资、年度计划投资、"
             "本年累计完成投资），视为说明文字，不作为数据入库") in good["text"]
     assert "none of the required values (period, project_code" in good["text"]
     assert query(home, """select project_code from core.fct_project_investment where period = '2023-05'
