@@ -26,6 +26,7 @@ from ingest.layout import SCAN_ROWS, Layout, find_layout
 from ingest.landing import (PARTIAL_SUFFIXES, Arrival, archive, archive_arrival, display_name,  # noqa: F401
                             read_arrival, remove_landed, resent_after, scan_landing)
 from ingest import reference
+from ingest.bounds import bound_problems
 from ingest.export import export
 from ingest.history_checks import history_warnings
 from ingest.ledger import Ledger, carried_indicators, check_copy, write_check_copy
@@ -251,6 +252,7 @@ def _validate_unguarded(arr: Arrival, ledger: Ledger, today: dt.date) -> Parsed:
               or parse_rows(arr.grid.rows, arr.layout, arr.submitter, parks, today))
     parsed.messages[:0] = reading_notes(arr.grid, arr.layout)
     headers = {n: c.header for n, c in arr.layout.columns.items()}
+    parsed.messages.extend(bound_problems(parsed.table(), headers))
     if parsed.kind in ("park_registry", "project_progress"):
         parsed.messages.extend(ownership_problems(
             arr.submitter, parsed.kind, parsed.table(), headers, parks,
