@@ -44,3 +44,42 @@ def bound_problems(table: pl.DataFrame, headers: dict[str, str]) -> list[Message
                              row=row, column=headers.get(field, field),
                              value=original if original is not None else f"{value}"))
     return sorted(out, key=lambda m: (m.row or 0))
+
+
+def staged_suspects(staged, limit: int = 10) -> list[str]:
+    """Figures beyond their bound in what was handed to dbt (``staged/``), each with
+    the file it came from — what a build that failed on data is told to look at."""
+    import duckdb
+
+    from ingest.ledger import NO_EXTENSIONS
+
+    b = bounds()
+    con = duckdb.connect(config=NO_EXTENSIONS)
+    try:
+        con.execute("create table bounds (field varchar, max_abs double, unit varchar)")
+        con.executemany("insert into bounds values (?, ?, ?)", [[f, float(m), u] for f, (m, u) in b.items()])
+        parts = []
+        ind = staged / "indicator_values"
+        if list(ind.glob("*.parquet")):
+            parts.append(f"""select v.file_id, v.indicator as field, cast(v.value_wan as double) as value,
+                                    v.original_value, v.row_number
+                             from read_parquet('{ind}/*.parquet') as v""")
+        proj = staged / "project_progress"
+        if list(proj.glob("*.parquet")):
+            for field in ("total_investment", "annual_plan", "ytd_completed"):
+                parts.append(f"""select file_id, '{field}' as field, cast({field} as double) as value,
+                                        null as original_value, row_number
+                                 from read_parquet('{proj}/*.parquet')""")
+        if not parts or not (staged / "files.parquet").exists():
+            return []
+        rows = con.execute(f"""
+            select f.submitter_code, f.file_name, x.file_id, x.row_number, x.field, x.value, b.max_abs, b.unit
+            from ({' union all '.join(parts)}) as x
+            inner join bounds as b on b.field = x.field
+            inner join read_parquet('{staged / "files.parquet"}') as f on f.file_id = x.file_id
+            where abs(x.value) > b.max_abs
+            order by x.file_id, x.row_number limit {int(limit)}""").fetchall()
+    finally:
+        con.close()
+    return [f"{sub}/{name} (file {fid}) row {row}: {field} = {value:,.2f} {unit}, above its bound {bound:,.0f} {unit}"
+            for sub, name, fid, row, field, value, bound, unit in rows]

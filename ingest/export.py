@@ -55,6 +55,9 @@ def export(ledger: "Ledger", staged: Path, now: dt.datetime | None = None, calen
     _copy(ledger, f"select * from read_csv({sql_path(ref / 'divisions.csv')}, all_varchar = true)",
                staged / "ref_divisions.parquet")
     _copy(ledger, f"select * from read_csv({sql_path(ref / 'usd_cny_rates.csv')})", staged / "ref_usd_cny_rates.parquet")
+    _copy(ledger, f"""select field, cast(max_abs as decimal(38, 10)) as max_abs, unit
+                       from read_csv({sql_path(ref / 'bounds.csv')}, all_varchar = true)""",
+          staged / "ref_bounds.parquet")
     _copy(ledger, f"select * from read_csv({sql_path(ref / 'indicators.csv')}, all_varchar = true)",
                staged / "ref_indicators.parquet")
     cal = reference.reporting_calendar(calendar)

@@ -12,6 +12,7 @@ from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey, Config, Failure, Output
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
 from ingest.reference import REFERENCE_DIR
 from orchestration.engines import require
@@ -101,7 +102,23 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
                          context=context, target_path=build.dbt_target_path)
     # the events are held until dbt has finished: its process holds the DuckDB file, and each
     # table model's Output then carries the rows it built (dagster/row_count)
-    events = list(invocation.stream())
+    events, failed = [], None
+    try:
+        for event in invocation.stream():
+            events.append(event)
+    except DagsterDbtCliRuntimeError as exc:
+        failed = exc
+    if failed is not None:
+        yield from events  # what dbt did report: the checks that ran, the models built
+        # a build that failed on data names the file and the figure, when it can
+        from ingest.bounds import staged_suspects
+
+        suspects = staged_suspects(build.home.staged)
+        if not suspects:
+            raise failed
+        raise Failure("dbt build failed; figures beyond their plausibility bound (ingest/reference/bounds.csv) "
+                      "stand in the ledger — the file and the figure:\n  " + "\n  ".join(suspects)
+                      + f"\nnothing is published. dbt: {str(failed).splitlines()[0][:300]}") from failed
     received = {context.asset_key_for_output(e.output_name) for e in events if isinstance(e, Output)}
     counts = row_counts(build, {tuple(key.path) for key in received})
     for event in events:

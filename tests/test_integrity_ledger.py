@@ -361,3 +361,28 @@ def test_a_retired_code_owns_its_projects_under_its_successor():
     assert [(m.code, m.row, m.value) for m in got] == [("project_elsewhere", 3, "QY-2")]
     # the city of both (永州 431100) may move it
     assert ownership_problems("431100", "project_progress", table, {}, {}, owners, dt.date(2022, 5, 1)) == []
+
+
+def test_a_build_that_fails_on_a_figure_names_the_file_and_the_figure(home):
+    """Ingest rejects a figure beyond its bound; a ledger written before a bound existed
+    can still hold one. The build's test figures_within_bounds stops it, and the run
+    — its alert and its output — names the file, the row and the figure."""
+    import duckdb
+
+    drop(home, "431300", "地区.csv", csv_bytes([REGION_H, ["2022-12", "431300", "1000"]]))
+    assert refresh(home)
+    # what an older parkstat recorded: the staged figure beyond GDP's bound
+    (part,) = [p for p in (home.staged / "indicator_values").glob("part-*.parquet")
+               if duckdb.sql(f"select count(*) from read_parquet('{p}')").fetchall()[0][0]]
+    tmp = part.with_suffix(".tmp")
+    duckdb.sql(f"""copy (select * replace (cast(5000000000000 as decimal(38, 10)) as value_wan)
+                         from read_parquet('{part}')) to '{tmp}' (format parquet)""")
+    os.replace(tmp, part)
+    drop(home, "431300", "地区2.csv", csv_bytes([REGION_H, ["2022-11", "431302", "300"]]))  # same year: rebuilt
+    published = (home.current / "publish.json").read_text()
+    assert not refresh(home)
+    (alert,) = [json.loads(p.read_text()) for p in home.alerts.glob("*_cli.json")]
+    assert ("431300/地区.csv (file 1) row 2: gdp = 5,000,000,000,000.00 万元, above its bound 1,000,000,000 万元"
+            in alert["error"]), alert["error"]
+    assert "figures beyond their plausibility bound" in alert["error"]
+    assert (home.current / "publish.json").read_text() == published  # the previous publish still served
