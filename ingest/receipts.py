@@ -9,13 +9,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest import reference
 from ingest.messages import Message
 from ingest.settings import display_zone
 
 STATUS_ZH = {"accepted": "已接收", "accepted_with_warnings": "已接收（有警告）", "rejected": "已退回",
              "duplicate": "重复文件（已处理过，不再处理）"}
-KIND_ZH = {"project_progress": "重点项目进度", "park_indicators": "园区指标", "region_indicators": "区域指标",
-           "park_registry": "园区名录", "park_evaluations": "园区评价", None: "未识别"}
+KIND_ZH = reference.kind_names()  # report kind -> Chinese name (reference/kind_names.csv)
 _SAFE = re.compile(r"^\d{6}$")
 
 

@@ -54,6 +54,25 @@ def kinds() -> dict[str, list[Field]]:
     return out
 
 
+@cache
+def kind_names() -> dict[str | None, str]:
+    """report kind -> its Chinese name (kind_names.csv); None: an unrecognised file."""
+    return {**{r["kind"]: r["zh"] for r in read_csv("kind_names.csv")}, None: "未识别"}
+
+
+@cache
+def sheet_hints() -> dict[str, tuple[str, ...]]:
+    """report kind -> words a workbook's sheet name may use to name it (compared after
+    Traditional->Simplified)."""
+    return {r["kind"]: tuple(r["sheet_hints"].split("|")) for r in read_csv("kind_names.csv")}
+
+
+@cache
+def threshold(name: str) -> float:
+    """A warning threshold of the contract (thresholds.csv)."""
+    return {r["name"]: float(r["value"]) for r in read_csv("thresholds.csv")}[name]
+
+
 INDICATOR_KINDS = ("park_indicators", "region_indicators")
 # every indicator of either indicator kind, in the order the kinds list them (an
 # indicator defined for regions only is one too)

@@ -194,9 +194,11 @@ def row_rules(kind: str, rec: dict) -> list[tuple[str, str, str, str, str]]:
     out = []
     if kind == "project_progress":
         plan, done = rec.get("annual_plan"), rec.get("ytd_completed")
-        if plan and done is not None and done > plan * 1.5:
-            out.append(("ytd_completed", "warning", "completed_above_plan", "本年累计完成投资超过年度计划 50% 以上",
-                        "completed investment exceeds the annual plan by more than 50 %"))
+        over = reference.threshold("completion_over_plan")
+        if plan and done is not None and done > plan * over:
+            pct = round((over - 1) * 100)
+            out.append(("ytd_completed", "warning", "completed_above_plan", f"本年累计完成投资超过年度计划 {pct}% 以上",
+                        f"completed investment exceeds the annual plan by more than {pct} %"))
     if kind == "park_evaluations":
         stars, category = rec.get("stars"), rec.get("category")
         if category == "星级" and (stars is None or not 1 <= stars <= 5):

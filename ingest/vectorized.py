@@ -206,8 +206,9 @@ def _parse(grid: Grid, layout: Layout, submitter, parks, today) -> Parsed:
     if kind == "project_progress":
         plan, done = pl.col("annual_plan"), pl.col("ytd_completed")
         plan, done = plan.cast(pl.Float64), done.cast(pl.Float64)
+        over = reference.threshold("completion_over_plan")
         if "annual_plan" in table.columns and "ytd_completed" in table.columns and table.select(
-                ((plan.is_not_null() & (plan != 0)) & done.is_not_null() & (done > plan * 1.5)).any()).item():
+                ((plan.is_not_null() & (plan != 0)) & done.is_not_null() & (done > plan * over)).any()).item():
             raise _Fallback  # completed_above_plan: a warning, worded by the row-by-row path
     parsed = Parsed(kind, frame=table)
     if "period" in table.columns:

@@ -21,19 +21,12 @@ from __future__ import annotations
 import io
 import re
 
+from ingest import reference
 from ingest.messages import error, note, warning
 from ingest.grid import XLSX_MAGIC, Grid, check_width
 from ingest.textfile import INVISIBLE, UnreadableFile, invisible_note
 from ingest.text import to_simplified
 
-# sheet names that name a report kind (compared after Traditional->Simplified)
-SHEET_HINTS = {
-    "project_progress": ("重点项目", "项目进度", "project"),
-    "park_indicators": ("园区指标", "园区", "park_indicators"),
-    "region_indicators": ("区域指标", "地区指标", "region"),
-    "park_registry": ("园区名录", "名录", "registry"),
-    "park_evaluations": ("园区评价", "评价", "evaluation"),
-}
 # the names of an encrypted Office file's streams (UTF-16LE, as the container's directory holds them)
 _ENCRYPTED = ("EncryptedPackage".encode("utf-16-le"), "EncryptionInfo".encode("utf-16-le"))
 _MERGE = re.compile(rb'<mergeCell\s+ref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"')
@@ -46,7 +39,7 @@ PASSWORD = ("工作簿设有打开密码（已加密），无法读取：请取�
 def pick_sheet(names: list[str]) -> int:
     for i, name in enumerate(names):
         n = to_simplified(name).lower()
-        if any(h in n for hints in SHEET_HINTS.values() for h in hints):
+        if any(h in n for hints in reference.sheet_hints().values() for h in hints):
             return i
     return 0
 
