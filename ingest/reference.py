@@ -68,6 +68,12 @@ def sheet_hints() -> dict[str, tuple[str, ...]]:
 
 
 @cache
+def usd_fields() -> frozenset[str]:
+    """The money fields that may be reported in dollars (indicators.csv ``currencies``)."""
+    return frozenset(r["indicator"] for r in read_csv("indicators.csv") if "USD" in (r.get("currencies") or ""))
+
+
+@cache
 def threshold(name: str) -> float:
     """A warning threshold of the contract (thresholds.csv)."""
     return {r["name"]: float(r["value"]) for r in read_csv("thresholds.csv")}[name]

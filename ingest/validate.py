@@ -23,7 +23,6 @@ from ingest.values import (FACTOR, ValueProblem, exact_amounts, is_missing, mone
                            quantity_factor)
 
 AMOUNT_TYPES = ("money", "quantity")  # figures stored exactly, in a unit (万元, or the quantity's own)
-USD_FIELDS = ("import_export",)  # the money columns that may be reported in dollars
 
 # a label cell holding exactly one of these (spaces, colons, case and Traditional
 # forms aside: 合 计, 總計：, TOTAL) makes its row a totals row, skipped
@@ -146,7 +145,7 @@ def amount_factor(f, col, layout: Layout, year: int) -> tuple[Decimal, str]:
     try:
         if f.type == "money":
             unit = col.unit or layout.unit_line
-            return money_factor(unit, year, usd_allowed=f.name in USD_FIELDS), unit or reference.MONEY_UNIT
+            return money_factor(unit, year, usd_allowed=f.name in reference.usd_fields()), unit or reference.MONEY_UNIT
         stored = reference.indicator_units()[f.name]
         unit = col.unit
         if not unit and layout.unit_line:

@@ -122,7 +122,7 @@ def test_a_region_only_indicator_and_a_new_mart_are_data_not_code(tmp_path):
             (copy / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / rel, copy / rel)
     ref = copy / "ingest" / "reference"
-    _append(ref / "indicators.csv", "retail_sales,社会消费品零售总额,retail sales of consumer goods,万元")
+    _append(ref / "indicators.csv", "retail_sales,社会消费品零售总额,retail sales of consumer goods,万元,CNY")
     _append(ref / "report_kinds.csv", "region_indicators,retail_sales,社会消费品零售总额,money,indicator,no,")
     _append(ref / "header_synonyms.csv", "retail_sales,社零总额,")
     (copy / "dbt_project" / "models" / "marts" / "region_retail_sales.sql").write_text(NEW_MART_SQL, encoding="utf-8")
