@@ -30,12 +30,9 @@ def bound_problems(table: pl.DataFrame, headers: dict[str, str]) -> list[Message
     for field, (limit, unit) in bounds().items():
         if field not in table.columns:
             continue
-        rows = table.select(pl.col(field).alias("v"), pl.col("row_number")).filter(
-            pl.col("v").is_not_null() & (pl.col("v").cast(pl.Float64).abs() > float(limit)))
-        text = f"{field}__text" if f"{field}__text" in table.columns else None
-        originals = table.filter(pl.col(field).is_not_null() & (pl.col(field).cast(pl.Float64).abs() > float(limit)))[
-            text].to_list() if text else [None] * rows.height
-        for (value, row), original in zip(rows.iter_rows(), originals):
+        text = pl.col(f"{field}__text") if f"{field}__text" in table.columns else pl.lit(None, dtype=pl.String)
+        beyond = table.filter(pl.col(field).is_not_null() & (pl.col(field).cast(pl.Float64).abs() > float(limit)))
+        for value, row, original in beyond.select(pl.col(field), pl.col("row_number"), text).iter_rows():
             shown = f"{value:,.2f} {unit}"
             out.append(error("implausible_value",
                              f"数值不合常理：折合 {shown}，超过该项上限 {limit:,} {unit}；请检查数字和单位（如元、万元、亿元）",

@@ -23,8 +23,8 @@ from ingest.values import AMOUNT
 
 # the tables, and the statements that bring an older ledger up to them: ledger_schema.sql
 SCHEMA, _, MIGRATIONS = (Path(__file__).with_name("ledger_schema.sql").read_text(encoding="utf-8")
-                         .partition("\n-- @migrations"))
-MIGRATIONS = "--" + MIGRATIONS  # the marker line's rest is a comment
+                         .partition("\n-- @migrations"))  # the marker line's rest stays a comment:
+MIGRATIONS = "-- @migrations" + MIGRATIONS                   # the marker is put back in front of it
 
 MONEY_COLUMNS = {"indicator_values": ("value_wan",),
                  "project_progress": ("total_investment", "annual_plan", "ytd_completed")}
