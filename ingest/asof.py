@@ -4,7 +4,8 @@ the published history facts (``core.fct_indicator_values_history`` and
 
 At moment X a file's figures stand if the file was accepted by X and not
 superseded by X; when several such files report the same key, the most
-recently accepted wins — the same rule the standing facts apply today. The
+recently accepted wins — the one rule (``ingest.standing``) the standing facts
+apply today, here over the history rows known at X. The
 query is documented in docs/submissions.md for analysts to run themselves.
 """
 
@@ -16,35 +17,49 @@ from pathlib import Path
 
 import duckdb
 
-INDICATORS_AS_OF = """
-select entity_type, entity_code, period, indicator, value_wan, value, unit, original_value, original_unit,
-       submitter_code, file_name, known_from
-from (
-    select h.*, row_number() over (partition by entity_type, entity_code, period, indicator
-                                   order by file_id desc) as recency
-    from core.fct_indicator_values_history as h
-    where known_from <= $moment and (superseded_at is null or superseded_at > $moment)
-      and ($period is null or period = $period)
-      and ($entity is null or entity_code = $entity)
-      and ($indicator is null or indicator = $indicator)
-) as standing_then
-where recency = 1
-order by entity_type, entity_code, period, indicator
+from ingest.standing import standing_sql
+
+def _as_of(history: str, keys: tuple[str, ...], filters: str, columns: str, by_indicator: bool = False) -> str:
+    """What stood at ``$moment``: the one rule (``ingest.standing``) applied to the
+    history rows known by then, each file superseded if it was by then."""
+    rule = standing_sql("known_rows", keys, by_indicator=by_indicator, files="known_files",
+                        file_periods="known_periods")
+    indicator = ", indicator" if by_indicator else ""
+    return f"""
+with known as (
+    select * from {history}
+    where known_from <= $moment {filters}
+),
+known_rows as (select * exclude (submitter_code) from known),
+known_files as (select distinct file_id, submitter_code, known_from as received_at from known),
+known_periods as (
+    select distinct file_id, period{indicator},
+           case when superseded_at <= $moment then file_id end as superseded_by
+    from known
+)
+select {columns}
+from ({rule}) as standing_then
+order by {", ".join(keys)}
 """
 
-PROJECTS_AS_OF = """
-select project_code, period, project_name, region_code, park_code, total_investment, annual_plan,
-       ytd_completed, submitter_code, file_name, known_from
-from (
-    select h.*, row_number() over (partition by project_code, period order by file_id desc) as recency
-    from core.fct_project_progress_history as h
-    where known_from <= $moment and (superseded_at is null or superseded_at > $moment)
-      and ($period is null or period = $period)
-      and ($entity is null or project_code = $entity)
-) as standing_then
-where recency = 1
-order by project_code, period
-"""
+
+def indicators_as_of() -> str:
+    """The indicator figures that stood at ``$moment`` ($period, $entity, $indicator narrow it)."""
+    return _as_of(
+        "core.fct_indicator_values_history", ("entity_type", "entity_code", "period", "indicator"),
+        "and ($period is null or period = $period) and ($entity is null or entity_code = $entity) "
+        "and ($indicator is null or indicator = $indicator)",
+        "entity_type, entity_code, period, indicator, value_wan, value, unit, original_value, original_unit, "
+        "submitter_code, file_name, known_from", by_indicator=True)
+
+
+def projects_as_of() -> str:
+    """The key-project figures that stood at ``$moment`` ($period, $entity narrow it)."""
+    return _as_of(
+        "core.fct_project_progress_history", ("project_code", "period"),
+        "and ($period is null or period = $period) and ($entity is null or project_code = $entity)",
+        "project_code, period, project_name, region_code, park_code, total_investment, annual_plan, "
+        "ytd_completed, submitter_code, file_name, known_from")
 
 
 def plain(value):
@@ -80,7 +95,7 @@ def as_of_rows(published: Path, moment: str, *, period: str | None = None, entit
         params = {"moment": when, "period": period, "entity": entity}
         if not projects:
             params["indicator"] = indicator
-        cur = con.execute(PROJECTS_AS_OF if projects else INDICATORS_AS_OF, params)
+        cur = con.execute(projects_as_of() if projects else indicators_as_of(), params)
         return [d[0] for d in cur.description], [tuple(map(plain, r)) for r in cur.fetchall()]
     finally:
         con.close()

@@ -20,6 +20,7 @@ from ingest import reference
 from ingest.ledger_access import LedgerBusy, LedgerLocked, check_copy, connect_writer, write_check_copy  # noqa: F401
 from ingest.messages import Message, note
 from ingest.values import AMOUNT
+from ingest.standing import standing_sql
 
 # the tables, and the statements that bring an older ledger up to them: ledger_schema.sql
 SCHEMA, _, MIGRATIONS = (Path(__file__).with_name("ledger_schema.sql").read_text(encoding="utf-8")
@@ -43,23 +44,10 @@ def duckdb_config() -> dict[str, str]:
 
 
 def standing_view(name: str, table: str, keys: tuple[str, ...], by_indicator: bool = False) -> str:
-    """A temp view of the rows of ``table`` that stand: files not superseded for
-    that period (and indicator, for indicator reports), the most recently
-    accepted file winning per key (the rule the dbt macro ``standing_rows``
-    applies to the staged copies)."""
-    indicator = " and fp.indicator = t.indicator" if by_indicator else ""
-    return f"""
-create or replace temp view {name} as
-select t.*, f.submitter_code, f.received_at
-from {table} t
-join files f on f.file_id = t.file_id
-join file_periods fp on fp.file_id = t.file_id and fp.period = t.period{indicator} and fp.superseded_by is null
-qualify row_number() over (partition by {", ".join("t." + k for k in keys)} order by t.file_id desc) = 1
-"""
+    """A temp view of the rows of ``table`` that stand (``ingest.standing``: the
+    one rule, which dbt applies to the staged copies)."""
+    return f"create or replace temp view {name} as\n{standing_sql(table, keys, by_indicator=by_indicator)}"
 
-
-STANDING_VALUES = standing_view("standing_values", "indicator_values",
-                                ("entity_type", "entity_code", "period", "indicator"), by_indicator=True)
 
 # reference tables export() writes beside the ledger's (dbt sources too)
 REFERENCE_EXPORTS = ("ref_divisions", "ref_indicators", "ref_usd_cny_rates", "ref_reporting_calendar", "ref_months",
@@ -132,8 +120,8 @@ class Ledger:
         migrated = self.con.execute("""select count(*) from duckdb_columns() where schema_name = 'main'
                                        and table_name = 'file_periods' and column_name = 'indicator'""").fetchone()[0]
         # (a check against a ledger the next refresh will migrate reads it as it was: whole periods)
-        self.con.execute(STANDING_VALUES if migrated else standing_view(
-            "standing_values", "indicator_values", ("entity_type", "entity_code", "period", "indicator")))
+        self.con.execute(standing_view("standing_values", "indicator_values",
+                                       ("entity_type", "entity_code", "period", "indicator"), by_indicator=migrated))
         self._series = None  # ProjectSeries, made on the first project file
         self._parks: dict[str, str] | None = None
         self._owners: dict[str, str] | None = None  # project_code -> region (ingest.ownership)

@@ -7,9 +7,10 @@ file by file scans the whole ``project_progress`` table each time — a cost
 that grows with history (national size: 11 M rows, 18,000 files). Instead, a
 year's standing rows are read once per run, kept sorted by project code, and
 looked up by binary search; files accepted during the run are added as they
-are recorded. The rule of what stands is the ledger's (``standing_view``):
-of the files not superseded for a period (each submitter's latest), the most
-recently accepted one wins per project and period.
+are recorded. What stands is decided by the one rule (``ingest.standing``,
+the same SQL dbt and the ledger run), applied here by Polars' SQL to the rows
+held in memory: of the files not superseded for a period (each submitter's
+latest), the most recently accepted one wins per project and period.
 """
 
 from __future__ import annotations
@@ -17,9 +18,16 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from ingest.standing import standing_sql
+
 COLUMNS = {"project_code": pl.String, "period": pl.String, "file_id": pl.Int64, "submitter_code": pl.String,
            "ytd_completed": pl.Float64}
 MERGE_ROWS = 50_000  # rows added during the run are merged into the sorted part past this
+
+
+def rule() -> str:
+    """The one rule (``ingest.standing``) over the in-memory tables, for Polars' SQL."""
+    return standing_sql("rows", ("project_code", "period"))
 
 
 class _Year:
@@ -77,15 +85,20 @@ class ProjectSeries:
         for (year,), part in incoming.group_by(pl.col("period").str.slice(0, 4)):
             parts.append(self._year(year).rows_for(part["project_code"]))
         rows = pl.concat(parts) if parts else pl.DataFrame(schema=COLUMNS)
-        pairs = rows.select("submitter_code", "period").unique().rows()  # a few: the files these rows came from
-        latest = pl.DataFrame([(s, p, self.latest.get((s, p))) for s, p in pairs],
+        # the files these rows came from (a few), each superseded for its period when it is not
+        # its submitter's latest there: the tables the rule reads, in memory
+        pairs = rows.select("file_id", "submitter_code", "period").unique()
+        latest = pl.DataFrame([(s, p, self.latest.get((s, p))) for s, p in pairs.select("submitter_code", "period")
+                               .unique().rows()],
                               schema={"submitter_code": pl.String, "period": pl.String, "latest": pl.Int64},
                               orient="row")
-        return (rows.join(latest, on=["submitter_code", "period"], how="inner")
-                .filter(pl.col("file_id") == pl.col("latest"))
-                .sort("file_id", descending=True)
-                .unique(["project_code", "period"], keep="first")
-                .select("project_code", "period", "ytd_completed", "submitter_code"))
+        file_periods = (pairs.join(latest, on=["submitter_code", "period"], how="left")
+                        .select("file_id", "period", pl.when(pl.col("latest") != pl.col("file_id"))
+                                .then(pl.col("latest")).alias("superseded_by")))
+        files = pairs.select("file_id", "submitter_code").unique().with_columns(
+            pl.lit(None, dtype=pl.Datetime).alias("received_at"))
+        ctx = pl.SQLContext(rows=rows.drop("submitter_code"), files=files, file_periods=file_periods)
+        return ctx.execute(rule()).collect().select("project_code", "period", "ytd_completed", "submitter_code")
 
     def accepted(self, file_id: int, submitter: str, table: pl.DataFrame) -> None:
         """A project file was recorded as accepted: it stands for its periods now."""

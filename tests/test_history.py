@@ -85,9 +85,9 @@ def test_a_corrected_file_changes_the_marts_and_as_of_still_answers_the_earlier_
     # the documented query gives the same answer as the command
     con = duckdb.connect(str(home.published_db), read_only=True)
     try:
-        from ingest.asof import INDICATORS_AS_OF
+        from ingest.asof import indicators_as_of
         import datetime as dt
-        rows = con.execute(INDICATORS_AS_OF, {"moment": dt.datetime(2022, 5, 15), "period": "2022-04",
+        rows = con.execute(indicators_as_of(), {"moment": dt.datetime(2022, 5, 15), "period": "2022-04",
                                               "entity": "431300-ETDZ", "indicator": None}).fetchall()
     finally:
         con.close()
