@@ -58,6 +58,8 @@ def export(ledger: "Ledger", staged: Path, now: dt.datetime | None = None, calen
     _copy(ledger, f"""select field, cast(max_abs as decimal(38, 10)) as max_abs, unit
                        from read_csv({sql_path(ref / 'bounds.csv')}, all_varchar = true)""",
           staged / "ref_bounds.parquet")
+    _copy(ledger, f"select * from read_csv({sql_path(ref / 'encodings.csv')}, all_varchar = true)",
+          staged / "ref_encodings.parquet")
     _copy(ledger, f"select * from read_csv({sql_path(ref / 'indicators.csv')}, all_varchar = true)",
                staged / "ref_indicators.parquet")
     cal = reference.reporting_calendar(calendar)

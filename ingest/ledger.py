@@ -51,7 +51,7 @@ def standing_view(name: str, table: str, keys: tuple[str, ...], by_indicator: bo
 
 # reference tables export() writes beside the ledger's (dbt sources too)
 REFERENCE_EXPORTS = ("ref_divisions", "ref_indicators", "ref_usd_cny_rates", "ref_reporting_calendar", "ref_months",
-                     "ref_run", "ref_bounds")
+                     "ref_run", "ref_bounds", "ref_encodings")
 EXPORTED = ("files", "messages", "file_periods", "received_periods", "indicator_values", "park_registry", "project_progress",
             "park_evaluations")
 # ledger tables rows are only added to (by file): exported in parts, one per run

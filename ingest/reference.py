@@ -61,6 +61,12 @@ def kind_names() -> dict[str | None, str]:
 
 
 @cache
+def encoding_names() -> dict[str, str]:
+    """Python's codec name -> how receipts and the marts name it (encodings.csv)."""
+    return {r["codec"]: r["name"] for r in read_csv("encodings.csv")}
+
+
+@cache
 def sheet_hints() -> dict[str, tuple[str, ...]]:
     """report kind -> words a workbook's sheet name may use to name it (compared after
     Traditional->Simplified)."""

@@ -22,16 +22,13 @@ import re
 
 from charset_normalizer import from_bytes
 
+from ingest import reference
 from ingest.messages import Message, note, warning
 
 UTF8_BOM = b"\xef\xbb\xbf"
 # characters that print as nothing: stripped from every cell (a BOM inside the text is one of them)
 INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff"))
 _INVISIBLE = re.compile("[" + "".join(map(chr, INVISIBLE)) + "]")
-NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (BOM)", "utf-16": "UTF-16", "utf-16-le": "UTF-16LE",
-         "utf-16-be": "UTF-16BE", "gb18030": "GB18030", "big5": "Big5"}
-
-
 class UnreadableFile(Exception):
     """The bytes are not a CSV or spreadsheet parkstat can read. ``code`` is the
     receipt's reason (``unreadable`` unless a sharper one applies)."""
@@ -46,7 +43,7 @@ class UnreadableFile(Exception):
 
 def encoding_name(codec: str | None) -> str | None:
     """How a receipt names a codec (``gb18030`` -> ``GB18030``)."""
-    return None if codec is None else NAMES.get(codec, codec.upper())
+    return None if codec is None else reference.encoding_names().get(codec, codec.upper())
 
 
 def sniff_delimiter(sample: str) -> str:

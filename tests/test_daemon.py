@@ -150,13 +150,36 @@ SENSOR_Q = """query($s: SensorSelector!) { sensorOrError(sensorSelector: $s) {
     ... on PythonError { message } } }"""
 
 
+SCHEDULE = {"repositoryLocationName": "parkstat", "repositoryName": "__repository__",
+            "scheduleName": "nightly_refresh_schedule"}
+SENSOR = {"repositoryLocationName": "parkstat", "repositoryName": "__repository__", "sensorName": "landing_sensor"}
+
+
+def switch(port: int, *, schedule: bool | None = None, sensor: bool | None = None) -> dict[str, str]:
+    """Turn the nightly schedule / the landing sensor on or off from the UI's API; returns
+    the statuses they had before, so a test can put back what it found."""
+    was = {"schedule": graphql(port, SCHEDULE_Q, {"s": SCHEDULE})["scheduleOrError"]["scheduleState"],
+           "sensor": graphql(port, SENSOR_Q, {"s": SENSOR})["sensorOrError"]["sensorState"]}
+    if schedule is True:
+        graphql(port, """mutation($s: ScheduleSelector!) { startSchedule(scheduleSelector: $s) { __typename } }""",
+                {"s": SCHEDULE})
+    elif schedule is False and was["schedule"]["status"] == "RUNNING":
+        graphql(port, """mutation($id: String!) { stopRunningSchedule(id: $id) { __typename } }""",
+                {"id": was["schedule"]["id"]})
+    if sensor is True:
+        graphql(port, """mutation($s: SensorSelector!) { startSensor(sensorSelector: $s) { __typename } }""",
+                {"s": SENSOR})
+    elif sensor is False and was["sensor"]["status"] == "RUNNING":
+        graphql(port, """mutation($id: String!) { stopSensor(id: $id) { __typename } }""", {"id": was["sensor"]["id"]})
+    return {k: v["status"] for k, v in was.items()}
+
+
 def test_webserver_and_daemon_name_one_code_location_and_the_daemon_obeys_the_ui(served):
     port, home = served["port"], served["home"]
     locations = wait_for("the webserver to load the code location", lambda: _locations(port), 180, 2,
                          served["logs"])
     assert locations == ["parkstat"]
-    schedule = {"repositoryLocationName": "parkstat", "repositoryName": "__repository__",
-                "scheduleName": "nightly_refresh_schedule"}
+    schedule = SCHEDULE
     state = graphql(port, SCHEDULE_Q, {"s": schedule})["scheduleOrError"]["scheduleState"]
     assert state["status"] == "RUNNING" and state["repositoryLocationName"] == "parkstat"
     # the daemon records the schedule it runs (declared running in code) under its own
@@ -179,12 +202,9 @@ def test_webserver_and_daemon_name_one_code_location_and_the_daemon_obeys_the_ui
                 {"s": schedule})
         row = instance.get_instigator_state(daemons[0].instigator_origin_id, daemons[0].selector_id)
         assert row.status.value == "RUNNING"
-        # off again for the rest of the module: 02:00 Beijing time may fall inside the test
-        graphql(port, """mutation($id: String!) { stopRunningSchedule(id: $id) { __typename } }""", {"id": state["id"]})
     # the landing sensor: the daemon's ticks show in the webserver (same location), and
     # stopping it in the UI stops the daemon ticking it
-    sensor = {"repositoryLocationName": "parkstat", "repositoryName": "__repository__",
-              "sensorName": "landing_sensor"}
+    sensor = SENSOR
     ticks = wait_for("the daemon's landing-sensor ticks in the webserver", lambda: (
         lambda s: s if len(s["ticks"]) >= 2 else None)(
         graphql(port, SENSOR_Q, {"s": sensor})["sensorOrError"]["sensorState"]), 120, 2, served["logs"])
@@ -196,7 +216,7 @@ def test_webserver_and_daemon_name_one_code_location_and_the_daemon_obeys_the_ui
     time.sleep(3 * SENSOR_SECONDS)
     after = len(graphql(port, SENSOR_Q, {"s": sensor})["sensorOrError"]["sensorState"]["ticks"])
     assert after <= before + 1, (before, after)  # (a tick already in flight may land)
-    served["sensor"] = sensor
+    switch(port, sensor=True)  # as it was
 
 
 def _locations(port: int) -> list[str] | None:
@@ -213,10 +233,21 @@ def _locations(port: int) -> list[str] | None:
 
 
 def test_a_refresh_killed_mid_run_does_not_block_the_next_one(served):
+    home, port = served["home"], served["port"]
+    wait_for("the webserver to load the code location", lambda: _locations(port), 180, 2, served["logs"])
+    # no schedule firing (02:00 Beijing time may fall inside the test) and no sensor taking the file meanwhile
+    was = switch(port, schedule=False, sensor=False)
+    try:
+        _killed_refresh_then_recovery(served)
+    finally:
+        if was["schedule"] == "RUNNING":
+            switch(port, schedule=True)
+
+
+def _killed_refresh_then_recovery(served) -> None:
     from dagster import DagsterRunStatus, RunsFilter
 
     home, port = served["home"], served["port"]
-    assert "sensor" in served, "runs after the webserver test, with the landing sensor stopped"
     drop(home, "431300", "地区.csv", csv_bytes([REGION_H, ["2020", "431300", "10000", "900"]]))
     env = {**served["env"], "WAREHOUSE_HOME": str(home.root)}
     log = served["root"] / "killed-refresh.log"
@@ -238,8 +269,7 @@ def test_a_refresh_killed_mid_run_does_not_block_the_next_one(served):
         (killed,) = instance.get_runs(filters=RunsFilter(statuses=[DagsterRunStatus.STARTED],
                                                          tags={"parkstat/pid": str(proc.pid)}))
     # the landing sensor back on (from the UI) and a file dropped: nothing else is done by hand
-    graphql(port, """mutation($s: SensorSelector!) { startSensor(sensorSelector: $s) { __typename } }""",
-            {"s": served["sensor"]})
+    switch(port, sensor=True)
     drop(home, "431300", "地区2021.csv", csv_bytes([REGION_H, ["2021", "431300", "11000", "1000"]]))
     logs = [*served["logs"], log]
 

@@ -30,17 +30,10 @@ select
     f.row_count,
     f.error_count,
     f.warning_count,
-    -- named as the receipt names it (the ledger keeps Python's codec name)
-    case lower(f.encoding)
-        when 'utf-8' then 'UTF-8'
-        when 'utf-8-sig' then 'UTF-8 (BOM)'
-        when 'gb18030' then 'GB18030'
-        when 'big5' then 'Big5'
-        when 'utf-16-le' then 'UTF-16LE'
-        when 'utf-16-be' then 'UTF-16BE'
-        else upper(f.encoding)
-    end as encoding,
+    -- named as the receipt names it (the ledger keeps Python's codec name; the names: encodings.csv)
+    coalesce(e.name, upper(f.encoding)) as encoding,
     f.sheet,
     f.archive_path
 from {{ ref('stg_ledger__files') }} as f
 left join period_state as ps on ps.file_id = f.file_id
+left join {{ ref('stg_reference__encodings') }} as e on e.codec = lower(f.encoding)
