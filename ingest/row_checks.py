@@ -39,6 +39,9 @@ from ingest.messages import Message
 
 _DTYPES = {"number": pl.Float64, "money": pl.Float64, "quantity": pl.Float64, "date": pl.Date, "bool": pl.Boolean,
            "integer": pl.Int64}
+_LOOKUPS = {"region": {"known": pl.Boolean, "from": pl.Int64, "retired": pl.Int64, "now": pl.String,
+                       "name": pl.String, "now_name": pl.String, "ours": pl.Boolean},
+            "park": {"region": pl.String, "ours": pl.Boolean}}
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 _PARAM = re.compile(r"(?<![:\w]):([a-z_]+)\b")
 
@@ -145,48 +148,70 @@ def prepare(table: pl.DataFrame, kind: str, cells: dict[str, pl.Series], years: 
             submitter: str, parks: dict[str, str], unread: dict[str, pl.Series] | None = None) -> pl.DataFrame:
     """The frame the checks read: every field of ``kind`` as parsed (amounts as
     doubles, null where the file lacks the column), its text as written, what the
-    registers say of its codes, ``row_number`` and ``row_year``."""
-    n = table.height
-    cols: list[pl.Series] = [table["row_number"], years.cast(pl.Int64).alias("row_year")]
-    for f in reference.kinds()[kind]:
-        dtype = _DTYPES.get(f.type, pl.String)
-        cols.append(table[f.name].cast(dtype).alias(f.name) if f.name in table.columns
-                    else pl.Series(f.name, [None] * n, dtype=dtype))
-        cols.append(cells[f.name].alias(f.name + "__cell") if f.name in cells
-                    else pl.Series(f.name + "__cell", [""] * n, dtype=pl.String))
-        if unread and f.name in unread:
-            cols.append(unread[f.name].alias(f.name + "__unread"))
-    frame = pl.DataFrame(cols)
-    for f in reference.kinds()[kind]:
-        if f.type == "region":
-            pairs = frame.select(pl.col(f.name), pl.col("row_year")).unique().drop_nulls()
+    registers say of its codes, ``row_number`` and ``row_year``. One plan, run once."""
+    fields = reference.kinds()[kind]
+    have = [f.name for f in fields if f.name in table.columns]
+    given = [table["row_number"], years.cast(pl.Int64).alias("row_year"),
+             *(c.alias(name + "__cell") for name, c in cells.items()),
+             *(u.alias(name + "__unread") for name, u in (unread or {}).items())]
+    for f in fields:
+        if f.name in have:
+            dtype = _DTYPES.get(f.type, pl.String)
+            given.append(table[f.name] if table[f.name].dtype == dtype else table[f.name].cast(dtype))
+    lf = pl.DataFrame(given).lazy().with_columns(
+        *(pl.lit(None, dtype=_DTYPES.get(f.type, pl.String)).alias(f.name) for f in fields if f.name not in have),
+        *(pl.lit("").alias(f.name + "__cell") for f in fields if f.name not in cells))
+    for f in fields:
+        if f.type == "region":  # by (code, year): a code's history depends on the year
             rows = []
-            for code, year in pairs.iter_rows():
-                known, first, retired, now = division_at(code, year)
-                rows.append((code, year, known, first, retired, now, _name(code), _name(now),
-                             in_jurisdiction(submitter, now) if now else None))
-            look = pl.DataFrame(rows, orient="row", schema={
-                f.name: pl.String, "row_year": pl.Int64, "__known": pl.Boolean, "__from": pl.Int64,
-                "__retired": pl.Int64, "__now": pl.String, "__name": pl.String, "__now_name": pl.String,
-                "__ours": pl.Boolean})
+            pairs = pl.DataFrame([table[f.name].cast(pl.String), years.cast(pl.Int64)]).unique().iter_rows() \
+                if f.name in have else ()
+            for code, year in pairs:
+                if code is not None:
+                    known, first, retired, now = division_at(code, year)
+                    rows.append((code, year, known, first, retired, now, _name(code), _name(now),
+                                 in_jurisdiction(submitter, now) if now else None))
+            on = [f.name, "row_year"]
         elif f.type == "park":
-            codes = frame[f.name].drop_nulls().unique().to_list()
-            look = pl.DataFrame([(c, parks.get(c), in_jurisdiction(submitter, parks[c]) if parks.get(c) else None)
-                                 for c in codes], orient="row",
-                                schema={f.name: pl.String, "__region": pl.String, "__ours": pl.Boolean})
+            codes = table[f.name].unique().to_list() if f.name in have else []
+            rows = [(c, parks.get(c), in_jurisdiction(submitter, parks[c]) if parks.get(c) else None)
+                    for c in codes if c is not None]
+            on = [f.name]
         else:
             continue
-        look = look.rename({c: f.name + c for c in look.columns if c.startswith("__")})
-        on = [c for c in (f.name, "row_year") if c in look.columns]
-        frame = frame.join(look, on=on, how="left", maintain_order="left")
-    return frame
+        names = {f"{f.name}__{what}": dtype for what, dtype in _LOOKUPS[f.type].items()}
+        if len(rows) <= _FEW:  # a few codes (most files): a literal per code, cheaper than a join
+            lf = lf.with_columns(_pick(on, rows, name, dtype, i) for i, (name, dtype) in enumerate(names.items()))
+            continue
+        schema = {n: pl.String for n in on[:1]} | {n: pl.Int64 for n in on[1:]} | names
+        lf = lf.join(pl.DataFrame(rows, orient="row", schema=schema).lazy(), on=on, how="left",
+                     maintain_order="left")
+    return lf.collect()
+
+
+_FEW = 8
+
+
+def _pick(on: list[str], rows: list[tuple], name: str, dtype, i: int) -> pl.Expr:
+    """Column ``name``: for each row, the ``i``-th looked-up value of its key (``on``)."""
+    out = None
+    for r in rows:
+        cond = pl.all_horizontal([pl.col(c) == pl.lit(r[j]) for j, c in enumerate(on)])
+        value = pl.lit(r[len(on) + i], dtype=dtype)
+        out = pl.when(cond).then(value) if out is None else out.when(cond).then(value)
+    return (pl.lit(None, dtype=dtype) if out is None else out.otherwise(pl.lit(None, dtype=dtype))).alias(name)
+
+
+@lru_cache(maxsize=64)
+def _any(kind: str, prm: tuple) -> pl.Expr:
+    return pl.any_horizontal([_expr(_sql(c.when, kind, f, dict(prm))).fill_null(False)
+                              for c, f in applied(kind)] or [pl.lit(False)]).any()
 
 
 def fires(frame: pl.DataFrame, kind: str, prm: dict) -> bool:
     """Whether any check fires on any row: one pass over the frame as it stands
     (the first check to fire sees what it would see in ``run``)."""
-    whens = [_expr(_sql(c.when, kind, f, prm)).fill_null(False) for c, f in applied(kind)]
-    return bool(whens) and frame.select(pl.any_horizontal(whens).any()).item()
+    return bool(frame.select(_any(kind, tuple(sorted(prm.items())))).item())
 
 
 @dataclass

@@ -1,7 +1,10 @@
 """Turning a grid into typed records of one report kind, with every problem found.
 
-Checks that need only the file (and the reference data and park register) live
-here; checks against what the warehouse already holds (falling cumulative
+Reading each cell (text -> number, date, period, word, code) lives here; what a
+row must satisfy once read (required values, codes against the registers and
+the submitter's area, duplicates, cross-cell rules) is the table of row checks
+(``ingest/row_checks.py``, ``reference/row_checks.csv``), run once over every
+row read. Checks against what the warehouse already holds (falling cumulative
 figures, conflicts, totals) are run by the ledger in SQL.
 """
 

@@ -3,9 +3,12 @@
 Most files are plain: every row complete, every number written plainly, every
 code known. For those, checking cell by cell in Python is most of ingest's
 cost. ``parse_table`` checks such a file a column at a time and returns the
-same records as ``validate.parse_rows`` would — or ``None`` as soon as
-anything needs a message (an error, a warning, a row to skip for a reason),
-and the row-by-row path then reads the file and words every problem.
+same records and messages as ``validate.parse_rows`` would — or ``None`` as
+soon as a cell cannot be read or a row is to be skipped for a reason (a
+totals row, a footer), and the row-by-row path then reads the file and words
+every problem. What the rows must satisfy once read is the table of row checks
+(``ingest/row_checks.py``, ``reference/row_checks.csv``), which both paths
+evaluate: this one over the whole frame, wording what it finds itself.
 
 Exactness rests on two rules: every distinct text that is not a plain ASCII
 number goes through the very functions the row-by-row path uses (one call per
@@ -182,7 +185,8 @@ def _parse(grid: Grid, layout: Layout, submitter, parks, today) -> Parsed:
     parsed.frame = table
     if "period" in table.columns:
         parsed.period_rows = dict(every_row.drop_nulls("period").group_by("period").len().sort("period").iter_rows())
-        parsed.periods = set(table["period"].drop_nulls().unique().to_list())
+        parsed.periods = (set(parsed.period_rows) if table is every_row
+                          else set(table["period"].drop_nulls().unique().to_list()))
     return parsed
 
 
