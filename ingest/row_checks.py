@@ -133,7 +133,7 @@ def division_at(code: str, year: int) -> tuple[bool, int | None, int | None, str
     seen = set()
     while div.valid_to is not None and year > div.valid_to:
         if not div.successor_code or div.successor_code in seen or div.successor_code not in divs:
-            return True, div.valid_from, div.valid_to + 1, None
+            return True, divs[code].valid_from, div.valid_to + 1, None
         seen.add(div.code)
         div = divs[div.successor_code]
     return True, divs[code].valid_from, None, div.code
