@@ -21,13 +21,12 @@ import polars as pl
 
 from ingest import reference
 from ingest.messages import Message, error
-from ingest.validate import in_jurisdiction, resolve_region
+from ingest.row_checks import division_at, in_jurisdiction
 
 
 def current_code(code: str, year: int) -> str:
     """A region code as it stands in ``year`` (a retired code's successor)."""
-    stored, _ = resolve_region(code, year)
-    return stored or code
+    return division_at(code, year)[3] or code
 
 
 def _name(code: str) -> str:

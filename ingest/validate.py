@@ -1,7 +1,10 @@
 """Turning a grid into typed records of one report kind, with every problem found.
 
-Checks that need only the file (and the reference data and park register) live
-here; checks against what the warehouse already holds (falling cumulative
+Reading each cell (text -> number, date, period, word, code) lives here; what a
+row must satisfy once read (required values, codes against the registers and
+the submitter's area, duplicates, cross-cell rules) is the table of row checks
+(``ingest/row_checks.py``, ``reference/row_checks.csv``), run once over every
+row read. Checks against what the warehouse already holds (falling cumulative
 figures, conflicts, totals) are run by the ledger in SQL.
 """
 
@@ -13,7 +16,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from ingest import reference
+from ingest import reference, row_checks
 from ingest.footers import footer_note, footer_rows
 from ingest.layout import Layout
 from ingest.text import nfkc, normalise_word
@@ -50,24 +53,8 @@ class Parsed:
     def table(self) -> pl.DataFrame:
         """The accepted records as one table: a column per field read, money as
         ``<field>`` (万元), ``<field>__text`` and ``<field>__unit``; ``row_number``."""
-        if self.frame is not None:
-            return self.frame
-        fields = {f.name: f for f in reference.kinds()[self.kind]} if self.kind else {}
-        names = [n for n in fields if any(n in r for r in self.records)]
-        types = {"number": pl.Float64, "date": pl.Date, "bool": pl.Boolean, "integer": pl.Int64}
-        cols: dict[str, pl.Series] = {}
-        for n in names:
-            if fields[n].type in AMOUNT_TYPES:
-                orig = [r.get(n + "__original") for r in self.records]
-                cols[n] = exact_amounts(pl.Series([o[2] if o else None for o in orig], dtype=pl.Float64),
-                                        pl.Series([r.get(n + "__factor") for r in self.records], dtype=FACTOR)
-                                        ).alias(n)
-                cols[n + "__text"] = pl.Series([o[0] if o else None for o in orig], dtype=pl.String)
-                cols[n + "__unit"] = pl.Series([o[1] if o else None for o in orig], dtype=pl.String)
-                continue
-            cols[n] = pl.Series(n, [r.get(n) for r in self.records], dtype=types.get(fields[n].type, pl.String))
-        cols["row_number"] = pl.Series([r["row_number"] for r in self.records], dtype=pl.Int64)
-        self.frame = pl.DataFrame(cols)
+        if self.frame is None:
+            self.frame = records_table(self.kind, self.records)
         return self.frame
 
     @property
@@ -79,8 +66,23 @@ class Parsed:
         return [m for m in self.messages if m.severity == "warning"]
 
 
-def in_jurisdiction(submitter: str, code: str) -> bool:
-    return submitter in reference.ancestors(code)
+def records_table(kind: str | None, records: list[dict]) -> pl.DataFrame:
+    """Records of the row-by-row path as one table (see ``Parsed.table``)."""
+    fields = {f.name: f for f in reference.kinds()[kind]} if kind else {}
+    names = [n for n in fields if any(n in r for r in records)]
+    types = {"number": pl.Float64, "date": pl.Date, "bool": pl.Boolean, "integer": pl.Int64}
+    cols: dict[str, pl.Series] = {}
+    for n in names:
+        if fields[n].type in AMOUNT_TYPES:
+            orig = [r.get(n + "__original") for r in records]
+            cols[n] = exact_amounts(pl.Series([o[2] if o else None for o in orig], dtype=pl.Float64),
+                                    pl.Series([r.get(n + "__factor") for r in records], dtype=FACTOR)).alias(n)
+            cols[n + "__text"] = pl.Series([o[0] if o else None for o in orig], dtype=pl.String)
+            cols[n + "__unit"] = pl.Series([o[1] if o else None for o in orig], dtype=pl.String)
+            continue
+        cols[n] = pl.Series(n, [r.get(n) for r in records], dtype=types.get(fields[n].type, pl.String))
+    cols["row_number"] = pl.Series([r["row_number"] for r in records], dtype=pl.Int64)
+    return pl.DataFrame(cols)
 
 
 def check_submitter(submitter: str) -> Message | None:
@@ -89,29 +91,6 @@ def check_submitter(submitter: str) -> Message | None:
         return error("unknown_submitter", f"提交目录“{submitter}”不是有效的区划代码",
                      f"the landing folder '{submitter}' is not a valid division code", value=submitter)
     return None
-
-
-def resolve_region(code: str, year: int) -> tuple[str | None, Message | None]:
-    """The code to store for ``code`` reported for ``year``, or an error.
-    A retired code used after its last year maps to its successor (warning)."""
-    divs = reference.divisions()
-    div = divs.get(code)
-    if div is None:
-        return None, error("unknown_region", "未知的区划代码", "unknown region code", value=code)
-    if div.valid_from is not None and year < div.valid_from:
-        return None, error("region_not_yet_valid", f"该代码自 {div.valid_from} 年起才启用",
-                           f"this code exists only from {div.valid_from}", value=code)
-    seen = set()
-    while div.valid_to is not None and year > div.valid_to:
-        if not div.successor_code or div.successor_code in seen or div.successor_code not in divs:
-            return None, error("region_retired", f"该代码已于 {div.valid_to + 1} 年撤销，且无承继代码",
-                               f"this code was retired in {div.valid_to + 1} with no successor", value=code)
-        seen.add(div.code)
-        div = divs[div.successor_code]
-    if div.code != code:
-        return div.code, warning("region_mapped", f"{code}（{divs[code].name}）已撤销，按承继代码 {div.code}（{div.name}）入库",
-                                 f"retired code {code} stored as its successor {div.code}", value=code)
-    return code, None
 
 
 class CellProblem(Exception):
@@ -188,27 +167,6 @@ def other_cell(f, text: str):
         raise CellProblem("bad_value", p.zh, p.en) from None
 
 
-def row_rules(kind: str, rec: dict) -> list[tuple[str, str, str, str, str]]:
-    """Rules across the cells of one row: (field, severity, code, zh, en)."""
-    out = []
-    if kind == "project_progress":
-        plan, done = rec.get("annual_plan"), rec.get("ytd_completed")
-        over = reference.threshold("completion_over_plan")
-        if plan and done is not None and done > plan * over:
-            pct = round((over - 1) * 100)
-            out.append(("ytd_completed", "warning", "completed_above_plan", f"本年累计完成投资超过年度计划 {pct}% 以上",
-                        f"completed investment exceeds the annual plan by more than {pct} %"))
-    if kind == "park_evaluations":
-        stars, category = rec.get("stars"), rec.get("category")
-        if category == "星级" and (stars is None or not 1 <= stars <= 5):
-            out.append(("stars", "error", "bad_stars", "星级评价须填写 1–5 的星级",
-                        "a 星级 row needs a star rating from 1 to 5"))
-        elif category not in (None, "星级") and stars is not None:
-            out.append(("stars", "error", "stars_without_rating", "只有“星级”类别的行可填星级",
-                        "only a 星级 row may carry a star rating"))
-    return out
-
-
 def is_total_word(text: str) -> bool:
     """``合计``, ``总 计：``, ``Total`` — not ``配合计划`` or ``总计算中心``."""
     return bool(text) and normalise_word(text).strip(":：") in TOTAL_WORDS
@@ -248,15 +206,64 @@ def skipped_row(row: list[str], cell: dict[str, str], layout: Layout, fields: di
                 "not stored as data", row=rownum, value=text[:80])
 
 
+def read_row(cell: dict[str, str], layout: Layout, fields: dict, rownum: int, today: dt.date):
+    """One data row's cells as stored: (record, reading problems as (order, message),
+    the fields whose cell could not be read, the year its units and codes are read
+    in). What a row's values must satisfy once read is reference/row_checks.csv."""
+    rec: dict = {"row_number": rownum}
+    problems: list[tuple[tuple, Message]] = []
+    unread: set[str] = set()
+
+    def bad(n: str, code: str, zh: str, en: str) -> None:
+        unread.add(n)
+        order = (rownum, 0, -1 if n == "period" else layout.columns[n].index, -1)
+        problems.append((order, error(code, zh, en, row=rownum, column=layout.columns[n].header, value=cell[n])))
+
+    period = None
+    if "period" in fields:
+        try:
+            period = parse_period(cell["period"]) if cell["period"] else None
+        except ValueProblem as p:
+            bad("period", p.code or "bad_period", p.zh, p.en)
+        rec["period"] = period
+    year = min(int(period[:4]), today.year) if period else today.year  # no rates or codes of a year to come
+    for n, col in layout.columns.items():
+        f = fields[n]
+        text = cell[n]
+        if n == "period":
+            continue
+        try:
+            if f.type in ("money", "number", "quantity"):
+                value, original, factor = number_cell(f, col, layout, text, year)
+                rec[n] = value
+                if original is not None:
+                    rec[n + "__original"] = original
+                    rec[n + "__factor"] = factor
+            elif f.type in ("level", "category", "bool", "tags", "integer"):
+                rec[n] = other_cell(f, text)
+            elif f.type == "date":
+                try:
+                    rec[n] = parse_date(text)
+                except ValueProblem as p:
+                    raise CellProblem("bad_date", p.zh, p.en) from None
+            elif f.type in ("code", "region", "park"):
+                rec[n] = (parse_code(text) if text and not is_missing(text) else "") or None
+            else:
+                rec[n] = None if is_missing(text) else text
+        except CellProblem as p:
+            bad(n, p.code, p.zh, p.en)
+    return rec, problems, unread, year
+
+
 def parse_rows(rows: list[list[str]], layout: Layout, submitter: str, parks: dict[str, str],
-                today: dt.date) -> Parsed:
+               today: dt.date) -> Parsed:
     kind = layout.kind
     fields = {f.name: f for f in reference.kinds()[kind]}
     out = Parsed(kind)
-    now_period = f"{today.year:04d}-{today.month:02d}"
-    seen_keys: dict[tuple, int] = {}
     required_cols = [c for n, c in layout.columns.items() if fields[n].required == "yes"]
     footer = footer_rows(rows, layout.header_row, [c.index for c in required_cols])
+    order: list[Message | int] = []  # a skipped row's message, or a data row (its index in ``data``)
+    data: list[tuple] = []
     for r in range(layout.header_row + 1, len(rows)):
         if footer and r >= footer[0] and r in footer:
             continue
@@ -267,118 +274,24 @@ def parse_rows(rows: list[list[str]], layout: Layout, submitter: str, parks: dic
         cell = {n: (row[c.index] if c.index < len(row) else "").strip() for n, c in layout.columns.items()}
         skipped = skipped_row(row, cell, layout, fields, rownum)
         if skipped is not None:
-            out.messages.append(skipped)
+            order.append(skipped)
             continue
         if not any(cell.values()):
             continue  # a numbered empty line
-        rec: dict = {"row_number": rownum}
-        problems: list[Message] = []
-
-        def bad(n: str, code: str, zh: str, en: str) -> None:
-            problems.append(error(code, zh, en, row=rownum, column=layout.columns[n].header, value=cell[n]))
-
-        period = None
-        if "period" in fields:
-            try:
-                period = parse_period(cell["period"]) if cell["period"] else None
-                if period is None:
-                    bad("period", "missing_value", "必填项为空", "required value is empty")
-                elif period > now_period:
-                    bad("period", "future_period", f"统计期 {period} 尚未到来", f"period {period} is in the future")
-                    period = None
-            except ValueProblem as p:
-                bad("period", p.code or "bad_period", p.zh, p.en)
-            rec["period"] = period
-        year = int(period[:4]) if period else today.year
-
-        for n, col in layout.columns.items():
-            f = fields[n]
-            text = cell[n]
-            if n == "period":
-                continue
-            if f.type in ("money", "number", "quantity"):
-                try:
-                    value, original, factor = number_cell(f, col, layout, text, year)
-                except CellProblem as p:
-                    bad(n, p.code, p.zh, p.en)
-                    continue
-                rec[n] = value
-                if original is not None:
-                    rec[n + "__original"] = original
-                    rec[n + "__factor"] = factor
-                if value is None and f.required == "yes":
-                    bad(n, "missing_value", "必填项为空", "required value is empty")
-            elif f.type in ("level", "category", "bool", "tags", "integer"):
-                try:
-                    rec[n] = other_cell(f, text)
-                except CellProblem as p:
-                    bad(n, p.code, p.zh, p.en)
-                    continue
-                if rec[n] is None and f.required == "yes":
-                    bad(n, "missing_value", "必填项为空", "required value is empty")
-            elif f.type == "date":
-                try:
-                    rec[n] = parse_date(text)
-                except ValueProblem as p:
-                    bad(n, "bad_date", p.zh, p.en)
-            elif f.type in ("code", "region", "park"):
-                code = parse_code(text) if text and not is_missing(text) else ""
-                if not code:
-                    if f.required == "yes":
-                        bad(n, "missing_value", "必填项为空", "required value is empty")
-                    rec[n] = None
-                    continue
-                rec[n] = code
-            else:
-                rec[n] = None if is_missing(text) else text
-                if rec[n] is None and f.required == "yes":
-                    bad(n, "missing_value", "必填项为空", "required value is empty")
-
-        # codes: existence, history and jurisdiction
-        for n in layout.columns:
-            f = fields[n]
-            code = rec.get(n)
-            if not code or f.type not in ("region", "park"):
-                continue
-            if f.type == "region":
-                if not (len(code) == 6 and code.isdigit()):
-                    bad(n, "unknown_region", "区划代码应为6位数字", "a region code has 6 digits")
-                    rec[n] = None
-                    continue
-                stored, msg = resolve_region(code, year)
-                if msg is not None:
-                    msg.row, msg.column = rownum, layout.columns[n].header
-                    problems.append(msg)
-                rec[n] = stored
-                region = stored
-            else:
-                if code not in parks:
-                    bad(n, "unknown_park", "园区代码未在园区名录中登记", "park code is not in the park register")
-                    rec[n] = None
-                    continue
-                region = parks[code]
-            if region and not in_jurisdiction(submitter, region):
-                where = f"（园区 {code} 属于 {region}）" if f.type == "park" else ""
-                where_en = f" (park {code} is registered in {region})" if f.type == "park" else ""
-                bad(n, "outside_jurisdiction", f"{submitter} 无权报送 {region} 的数据{where}",
-                    f"{submitter} may not report for {region}{where_en}")
-
-        key = tuple(rec.get(f.name) for f in fields.values() if f.key)
-        if all(k is not None for k in key):
-            if key in seen_keys:
-                problems.append(error("duplicate_key", f"与第{seen_keys[key]}行重复（同一主键出现两次）",
-                                      f"same key as row {seen_keys[key]} (a key appears twice in the file)",
-                                      row=rownum, value=" / ".join(map(str, key))))
-            else:
-                seen_keys[key] = rownum
-        for n, severity, code, zh, en in row_rules(kind, rec):
-            col = layout.columns.get(n)
-            problems.append((error if severity == "error" else warning)(
-                code, zh, en, row=rownum, column=col.header if col else "", value=cell.get(n, "")))
-        out.messages.extend(problems)
+        order.append(len(data))
+        data.append((cell, *read_row(cell, layout, fields, rownum, today)))
+    found = _row_checks(data, layout, submitter, parks, today) if data else {}
+    for item in order:
+        if isinstance(item, Message):
+            out.messages.append(item)
+            continue
+        _cell, rec, problems, _unread, _year = data[item]
+        messages = [m for _, m in sorted(problems + found.get(rec["row_number"], []), key=lambda p: p[0])]
+        out.messages.extend(messages)
+        period = rec.get("period")
         if period:
             out.period_rows[period] = out.period_rows.get(period, 0) + 1
-        if not any(p.severity == "error" for p in problems):
+        if not any(m.severity == "error" for m in messages):
             out.records.append(rec)
             if period:
                 out.periods.add(period)
@@ -388,3 +301,26 @@ def parse_rows(rows: list[list[str]], layout: Layout, submitter: str, parks: dic
         out.messages.append(error("no_rows", "表中没有数据行", "the table has no data rows",
                                   row=layout.header_row + 1))
     return out
+
+
+def _row_checks(data: list[tuple], layout: Layout, submitter: str, parks: dict[str, str],
+                today: dt.date) -> dict[int, list[tuple[tuple, Message]]]:
+    """The table of row checks over every data row read, at once; the values
+    they set (a retired code's successor, a refused code) written back."""
+    kind = layout.kind
+    recs = [d[1] for d in data]
+    cells = {n: pl.Series([d[0][n] for d in data], dtype=pl.String) for n in layout.columns}
+    unread = {n: pl.Series([n in d[3] for d in data], dtype=pl.Boolean) for n in layout.columns}
+    frame = row_checks.prepare(records_table(kind, recs), kind, cells, pl.Series([d[4] for d in data]),
+                               submitter, parks, unread)
+    outcome = row_checks.run(frame, kind, row_checks.params(submitter, f"{today.year:04d}-{today.month:02d}"),
+                             {n: c.header for n, c in layout.columns.items()},
+                             {n: c.index for n, c in layout.columns.items()})
+    for f in row_checks.set_fields(kind):
+        for rec, value in zip(recs, outcome.frame[f].to_list()):
+            if f in rec:
+                rec[f] = value
+    found: dict[int, list[tuple[tuple, Message]]] = {}
+    for key, m in outcome.messages:
+        found.setdefault(m.row, []).append((key, m))
+    return found

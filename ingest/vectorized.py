@@ -3,9 +3,12 @@
 Most files are plain: every row complete, every number written plainly, every
 code known. For those, checking cell by cell in Python is most of ingest's
 cost. ``parse_table`` checks such a file a column at a time and returns the
-same records as ``validate.parse_rows`` would — or ``None`` as soon as
-anything needs a message (an error, a warning, a row to skip for a reason),
-and the row-by-row path then reads the file and words every problem.
+same records and messages as ``validate.parse_rows`` would — or ``None`` as
+soon as a cell cannot be read or a row is to be skipped for a reason (a
+totals row, a footer), and the row-by-row path then reads the file and words
+every problem. What the rows must satisfy once read is the table of row checks
+(``ingest/row_checks.py``, ``reference/row_checks.csv``), which both paths
+evaluate: this one over the whole frame, wording what it finds itself.
 
 Exactness rests on two rules: every distinct text that is not a plain ASCII
 number goes through the very functions the row-by-row path uses (one call per
@@ -25,8 +28,8 @@ from ingest import reference
 from ingest.footers import footer_rows, may_have_footer
 from ingest.layout import Layout
 from ingest.readers import Grid
-from ingest.validate import (AMOUNT_TYPES, CellProblem, Parsed, amount_factor, cell_number, in_jurisdiction,
-                             other_cell, resolve_region)
+from ingest import row_checks
+from ingest.validate import AMOUNT_TYPES, CellProblem, Parsed, amount_factor, cell_number, other_cell
 from ingest.values import FACTOR, ValueProblem, exact_amounts, is_missing, parse_code, parse_date, parse_period
 
 # a cell that may be a totals word (合计, 總計, TOTAL...): such a file goes to the
@@ -107,8 +110,6 @@ def parse_table(grid: Grid, layout: Layout, submitter: str, parks: dict[str, str
 
 def _parse(grid: Grid, layout: Layout, submitter, parks, today) -> Parsed:
     kind = layout.kind
-    if kind == "park_evaluations":
-        raise _Fallback  # a few dozen rows a year, with rules across cells: the row-by-row path
     fields = {f.name: f for f in reference.kinds()[kind]}
     start = layout.header_row + 1
     required_idx = [c.index for n, c in layout.columns.items() if fields[n].required == "yes"]
@@ -147,9 +148,8 @@ def _parse(grid: Grid, layout: Layout, submitter, parks, today) -> Parsed:
     now_period = f"{today.year:04d}-{today.month:02d}"
     if "period" in fields:
         out["period"] = _map_unique(frame["period"], _strict(parse_period, ValueProblem))
-        if (out["period"] > now_period).any():
-            raise _Fallback  # a future period
-        years = out["period"].str.slice(0, 4).cast(pl.Int32)
+        # as the row-by-row path: no rates or codes of a year to come
+        years = out["period"].str.slice(0, 4).cast(pl.Int32).clip(upper_bound=today.year)
     else:
         years = pl.Series([today.year] * frame.height, dtype=pl.Int32)
 
@@ -161,60 +161,32 @@ def _parse(grid: Grid, layout: Layout, submitter, parks, today) -> Parsed:
         if f.type in ("money", "number", "quantity"):
             out.update(_numbers(f, col, layout, text, years))
         elif f.type in ("level", "category", "bool", "tags", "integer"):
-            values = _map_unique(text, _strict(lambda t, f=f: other_cell(f, t), CellProblem))
-            if f.required == "yes" and values.null_count():
-                raise _Fallback
-            out[n] = values
+            out[n] = _map_unique(text, _strict(lambda t, f=f: other_cell(f, t), CellProblem))
         elif f.type == "date":
             out[n] = _dates(text)
         elif f.type in ("code", "region", "park"):
-            codes = _map_other(text, [_PLAIN_CODE, _not_a_marker()], lambda t: parse_code(t) if t and not is_missing(t) else None)
-            if f.required == "yes" and codes.null_count():
-                raise _Fallback
-            out[n] = codes
+            out[n] = _map_other(text, [_PLAIN_CODE, _not_a_marker()],
+                                lambda t: parse_code(t) if t and not is_missing(t) else None)
         else:
-            values = _map_other(text, [_not_a_marker()], lambda t: None if is_missing(t) else t)
-            if f.required == "yes" and values.null_count():
-                raise _Fallback
-            out[n] = values
+            out[n] = _map_other(text, [_not_a_marker()], lambda t: None if is_missing(t) else t)
 
-    # codes: existence, history and jurisdiction — per distinct (code, year)
-    for n in layout.columns:
-        f = fields[n]
-        if f.type not in ("region", "park"):
-            continue
-        pairs = pl.DataFrame({"code": out[n], "year": years}).unique().drop_nulls("code")
-        for code, year in pairs.iter_rows():
-            if f.type == "region":
-                if not (len(code) == 6 and code.isdigit()):
-                    raise _Fallback
-                stored, msg = resolve_region(code, year)
-                if msg is not None or stored != code:
-                    raise _Fallback  # a retired code mapped (a warning) or refused
-                region = code
-            else:
-                region = parks.get(code)
-                if region is None:
-                    raise _Fallback
-            if region and not in_jurisdiction(submitter, region):
-                raise _Fallback
-
-    keys = [f.name for f in fields.values() if f.key]
+    # what the rows must satisfy once read: the table of row checks, as the row-by-row path
     table = pl.DataFrame(out).with_columns(frame["row_number"])
-    if keys and table.select(pl.struct(keys).is_duplicated().any()).item():
-        raise _Fallback
-    if kind == "project_progress":
-        plan, done = pl.col("annual_plan"), pl.col("ytd_completed")
-        plan, done = plan.cast(pl.Float64), done.cast(pl.Float64)
-        over = reference.threshold("completion_over_plan")
-        if "annual_plan" in table.columns and "ytd_completed" in table.columns and table.select(
-                ((plan.is_not_null() & (plan != 0)) & done.is_not_null() & (done > plan * over)).any()).item():
-            raise _Fallback  # completed_above_plan: a warning, worded by the row-by-row path
-    parsed = Parsed(kind, frame=table)
+    checked = row_checks.prepare(table, kind, {n: frame[n] for n in layout.columns}, years, submitter, parks)
+    prm = row_checks.params(submitter, now_period)
+    parsed = Parsed(kind)
+    every_row = table  # a rejected row names its period too (marts.submission_status)
+    if row_checks.fires(checked, kind, prm):
+        found = row_checks.run(checked, kind, prm, {n: c.header for n, c in layout.columns.items()},
+                               {n: c.index for n, c in layout.columns.items()})
+        parsed.messages = [m for _, m in found.messages]
+        every_row = table = table.with_columns(found.frame.select(row_checks.set_fields(kind)))
+        table = table.filter(~found.rejected)
+    parsed.frame = table
     if "period" in table.columns:
-        counts = table.group_by("period").len().sort("period")
-        parsed.period_rows = dict(counts.iter_rows())
-        parsed.periods = set(parsed.period_rows)
+        parsed.period_rows = dict(every_row.drop_nulls("period").group_by("period").len().sort("period").iter_rows())
+        parsed.periods = (set(parsed.period_rows) if table is every_row
+                          else set(table["period"].drop_nulls().unique().to_list()))
     return parsed
 
 
@@ -244,8 +216,6 @@ def _numbers(f, col, layout: Layout, text: pl.Series, years: pl.Series) -> dict[
     if not plain.all():
         number = _strict(lambda t: cell_number(f, t), CellProblem)
         values = values.scatter((~plain).arg_true(), _map_unique(text.filter(~plain), number).cast(pl.Float64))
-    if f.required == "yes" and values.null_count():
-        raise _Fallback
     if f.type not in AMOUNT_TYPES:
         return {n: values.alias(n)}
     try:
