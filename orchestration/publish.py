@@ -238,7 +238,7 @@ def _prune(home: WarehouseHome, keep: int) -> None:
             shutil.rmtree(entry["path"], ignore_errors=True)
 
 
-def _served_folder(home: WarehouseHome) -> Path | None:
+def served_folder(home: WarehouseHome) -> Path | None:
     """``history/<id>`` of the publish the served file is (its ``meta.publish``), if kept."""
     if not home.published_db.exists():
         return None
@@ -268,16 +268,17 @@ def _workbook(con: duckdb.DuckDBPyConnection, staging: Path, previous: Path | No
 
 
 def publish(home: WarehouseHome, run_id: str, required: list[str], docs_site: Path | None = None,
-            keep: int | None = None, target: str = "duckdb") -> PublishResult:
+            keep: int | None = None, target: str = "duckdb", inputs: str | None = None) -> PublishResult:
     """Build, verify and serve a new publish. Until the final ``os.replace`` the
     served file is untouched; a kill anywhere leaves at most leftovers that the
-    next publish removes."""
+    next publish removes. ``inputs``: what the build was made of (orchestration/nothing_new.py),
+    recorded so that a night with nothing new can leave this publish served."""
     from orchestration.outputs import mart_sheets, write_parquet, workbook_max_rows
 
     clean_leftovers(home, run_id)
     now = local_time()  # aware, in the display zone (PARKSTAT_TIMEZONE): the id reads as the time shown
     publish_id = f"{now:%Y%m%dT%H%M%S}-{run_id[:8]}"
-    previous = _served_folder(home)  # the served publish's outputs, before the candidate is made from its file
+    previous = served_folder(home)  # the served publish's outputs, before the candidate is made from its file
     candidate, counts = build_candidate(home, run_id, publish_id, now.isoformat(timespec="seconds"), target)
     try:
         verify_candidate(candidate, counts, required)
@@ -302,7 +303,7 @@ def publish(home: WarehouseHome, run_id: str, required: list[str], docs_site: Pa
     _link_or_copy(candidate, staging / "warehouse.duckdb")
     (staging / "publish.json").write_text(json.dumps(
         {"run_id": run_id, "published_at": now.isoformat(timespec="seconds"), "built_on": target, "tables": counts,
-         "sheets": sheets, "workbook_max_rows": workbook_max_rows(),
+         "sheets": sheets, "workbook_max_rows": workbook_max_rows(), "inputs": inputs,
          "reused": {"parquet": sorted(t for t, same in parquet.items() if same), "workbook": workbook_reused}},
         ensure_ascii=False, indent=1), encoding="utf-8")
     # analysts' and leaders' copies are read-only files: nothing is ever written into a publish
