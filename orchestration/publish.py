@@ -65,12 +65,14 @@ def build_candidate(home: WarehouseHome, run_id: str, publish_id: str = "",
     publish_id = publish_id or run_id
     candidate = home.published / f".candidate-{run_id}.duckdb"
     candidate.unlink(missing_ok=True)
+    parts = r.build_parts(build, PUBLISHED_SCHEMAS)
     served = r.served_parts(home.published_db, target) if reuse else None
+    if served is not None and r.share_to_write(parts, served[1]) > r.WHOLE_COPY_ABOVE:
+        served = None  # most rows changed: a whole copy is faster, and compact
     if served is not None:
         r.start_from(home.published_db, candidate)
     had = served[1] if served else {}
     counts: dict[str, int] = {}
-    parts: dict[str, dict] = {}
     actions: dict[str, dict] = {}
     con = duckdb.connect(str(candidate), config={**duckdb_config(), **(
         {} if served else {"storage_compatibility_version": PUBLISH_STORAGE_VERSION})})
@@ -78,12 +80,11 @@ def build_candidate(home: WarehouseHome, run_id: str, publish_id: str = "",
         build.open(con)
         for schema in PUBLISHED_SCHEMAS:
             con.execute(f"create schema if not exists {_ident(schema)}")
-        built = build.tables(con, PUBLISHED_SCHEMAS)
+        built = [tuple(name.split(".")) for name in sorted(parts)]
         for schema, table in built:
             name = f"{schema}.{table}"
             order = f" order by {CLUSTER_BY[name]}" if name in CLUSTER_BY else ""
             source = build.relation(con, schema, table)
-            parts[name] = r.fingerprints(con, name, source)
             actions[name] = r.update_table(con, name, source, order, parts[name], had.get(name), publish_id)
             counts[name] = sum(p.rows for p in parts[name].values())
         build.close(con)

@@ -32,6 +32,10 @@ from ingest.ledger import NO_EXTENSIONS
 PARTITION_BY = {"core.fct_project_investment": "period_year",
                 "core.fct_project_progress_history": "period_year"}
 WHOLE = None  # the partition key of a table fingerprinted as a whole
+# above this share of the build's rows changed, the candidate is a whole copy again: measured
+# (docs/benchmarks.md), rewriting most of a copied file is slower than writing a new one, and
+# the new one is compact (a copied file keeps the blocks of what it replaced, as free space)
+WHOLE_COPY_ABOVE = 0.5
 
 
 @dataclass
@@ -93,35 +97,61 @@ def start_from(served: Path, candidate: Path) -> None:
     candidate.chmod(0o644)
 
 
+def _plan(built: dict[object, Part], had: dict[object, Part] | None) -> tuple[bool, list]:
+    """(whether the table is written whole, the partitions to write): whole when the
+    served file lacks it, it is not partitioned, or its columns changed."""
+    whole = (had is None or set(had) == {WHOLE} or set(built) == {WHOLE}
+             or {p.fingerprint.split(":")[0] for p in had.values()}
+             != {p.fingerprint.split(":")[0] for p in built.values()})
+    if whole:
+        same = had is not None and set(had) == set(built) and all(
+            had[k].fingerprint == built[k].fingerprint for k in built)
+        return True, [] if same else list(built)
+    return False, [k for k in built if k not in had or had[k].fingerprint != built[k].fingerprint]
+
+
+def share_to_write(parts: dict[str, dict[object, Part]], had: dict[str, dict[object, Part]]) -> float:
+    """The share of the build's rows a re-using publish would write."""
+    total = sum(p.rows for table in parts.values() for p in table.values())
+    changed = sum(parts[t][k].rows for t in parts for k in _plan(parts[t], had.get(t))[1])
+    return changed / total if total else 0.0
+
+
+def build_parts(build, schemas: tuple[str, ...]) -> dict[str, dict[object, Part]]:
+    """{schema.table: its fingerprints} of every table of the build in ``schemas``."""
+    from ingest.ledger import duckdb_config
+
+    con = duckdb.connect(config=duckdb_config())
+    try:
+        build.open(con)
+        out = {f"{s}.{t}": fingerprints(con, f"{s}.{t}", build.relation(con, s, t))
+               for s, t in build.tables(con, schemas)}
+        build.close(con)
+        return out
+    finally:
+        con.close()
+
+
 def update_table(con: duckdb.DuckDBPyConnection, table: str, source: str, order: str,
                  built: dict[object, Part], had: dict[object, Part] | None, publish_id: str) -> dict[object, str]:
-    """Bring ``table`` of the candidate (a copy of the served file) to the build's
-    ``built`` parts, writing only what differs; ``had``: what the served file
+    """Bring ``table`` of the candidate (a copy of the served file, or a new file) to the
+    build's ``built`` parts, writing only what differs; ``had``: what the served file
     recorded (None: it lacks the table). Sets each Part's ``written_by``; returns
     {partition: 'reused' | 'rewritten'}."""
     schema, name = table.split(".")
     target = f"{_ident(schema)}.{_ident(name)}"
-    whole = (had is None or set(had) == {WHOLE} or set(built) == {WHOLE}
-             or {p.fingerprint.split(":")[0] for p in had.values()}
-             != {p.fingerprint.split(":")[0] for p in built.values()})  # new, unpartitioned, or other columns
-    if whole:
-        same = had is not None and set(had) == set(built) and all(
-            had[k].fingerprint == built[k].fingerprint for k in built)
-        if not same:
-            con.execute(f"create or replace table {target} as select * from {source}{order}")
-        for k, part in built.items():
-            part.written_by = had[k].written_by if same else publish_id
-        return {k: "reused" if same else "rewritten" for k in built}
-    key = _ident(PARTITION_BY[table])
-    changed = [k for k in built if k not in had or had[k].fingerprint != built[k].fingerprint]
-    gone = [k for k in had if k not in built]
-    for k in changed + gone:
-        con.execute(f"delete from {target} where {key} is not distinct from ?", [k])
-    if changed:
+    whole, changed = _plan(built, had)
+    if whole and changed:
+        con.execute(f"create or replace table {target} as select * from {source}{order}")
+    elif changed or (not whole and any(k not in built for k in had)):
+        key = _ident(PARTITION_BY[table])
+        for k in changed + [k for k in had if k not in built]:
+            con.execute(f"delete from {target} where {key} is not distinct from ?", [k])
         years = [k for k in changed if k is not None]
         where = ([f"{key} in ({', '.join('?' for _ in years)})"] if years else []) + (
             [f"{key} is null"] if None in changed else [])
-        con.execute(f"insert into {target} select * from {source} where {' or '.join(where)}{order}", years)
+        if where:
+            con.execute(f"insert into {target} select * from {source} where {' or '.join(where)}{order}", years)
     for k, part in built.items():
         part.written_by = publish_id if k in changed else had[k].written_by
     return {k: "rewritten" if k in changed else "reused" for k in built}
