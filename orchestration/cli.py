@@ -124,6 +124,9 @@ def _nothing_new(home: WarehouseHome, target: str | None, job, instance) -> tupl
                                     asset_selection=[AssetKey(["ledger", t]) for t in LEDGER_TABLES])
     if result.success and unchanged_publish(home, target) != served:
         return None  # something arrived while it ran: build and publish it now
+    from orchestration.publish import clean_leftovers
+
+    clean_leftovers(home, result.run_id)  # what a killed publish left, as a publish would
     return served, result
 
 

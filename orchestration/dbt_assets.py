@@ -16,7 +16,7 @@ from orchestration.engines import require
 from orchestration.nothing_new import build_fingerprint, built_from, inputs_key, served_key  # noqa: F401
 from orchestration.nothing_new import stamp as inputs_stamp
 from orchestration.project import ensure_manifest
-from orchestration.publish import served_folder
+from orchestration.publish import clean_leftovers, served_folder
 from orchestration.resources import WarehouseResource
 
 
@@ -82,6 +82,7 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
         # nothing dbt would build from has changed since the build the served publish was made of:
         # no dbt, no publish (their steps are skipped); the run says so (orchestration/runlog.py)
         context.log.info(f"nothing new since publish {served.name}: dbt and the publish are skipped")
+        clean_leftovers(build.home, context.run_id)  # what a killed publish left, as the publish would
         yield AssetObservation(asset_key=AssetKey(["published", "warehouse"]),
                                metadata={"nothing_new": True, "publish_id": served.name})
         return

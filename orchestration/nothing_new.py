@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import duckdb
@@ -90,6 +91,9 @@ def served_key(served_folder: Path | None) -> str | None:
     """The key the served publish was built from (its ``publish.json``)."""
     if served_folder is None:
         return None
+    current = served_folder.parent.parent / "current"  # published/current -> history/<id>
+    if not current.is_symlink() or os.readlink(current).split("/")[-1] != served_folder.name:
+        return None  # a publish cut short between its swap and its pointer: publish again
     try:
         return json.loads((served_folder / "publish.json").read_text(encoding="utf-8")).get("inputs")
     except (OSError, ValueError):
