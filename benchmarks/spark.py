@@ -56,7 +56,7 @@ def run(source: WarehouseHome, scratch: Path, log=print) -> dict:
         result[f"{target}_build_s"] = round(seconds, 1)
         result[f"{target}_children_peak_rss_mb"] = rss  # the largest child so far (Spark's JVM is the driver's)
         start = time.perf_counter()
-        path, counts = build_candidate(home, f"bench-{target}", target=target)
+        path, counts = build_candidate(home, f"bench-{target}", target=target, reuse=False)  # a whole copy each
         result[f"{target}_publish_copy_s"] = round(time.perf_counter() - start, 1)
         result[f"{target}_published"] = str(path)
         result["rows"] = sum(counts.values())

@@ -15,6 +15,7 @@ from dagster_dbt import DbtCliResource
 from ingest.ledger import EXPORTED, REFERENCE_EXPORTS
 from ingest.pipeline import ingest_landing
 from ingest.progress import IngestProgress
+from orchestration.nothing_new import built_from
 from orchestration.project import dbt_project, required_marts
 from orchestration.publish import publish
 from orchestration.resources import WarehouseResource
@@ -95,7 +96,8 @@ def publish_asset_factory(mart_keys: list[AssetKey]):
     def published_warehouse(context: AssetExecutionContext, warehouse: WarehouseResource,
                             dbt: DbtCliResource) -> MaterializeResult:
         home = warehouse.paths
-        result = publish(home, context.run_id, required_marts(), docs_site=docs_site(dbt), target=warehouse.target)
+        result = publish(home, context.run_id, required_marts(), docs_site=docs_site(dbt), target=warehouse.target,
+                         inputs=built_from(warehouse.build.dir))
         context.log.info(f"published {result.path} (publish {result.publish_id}; outputs in {home.current})")
         return MaterializeResult(metadata={"path": str(result.path), "publish_id": result.publish_id,
                                            "published_at": result.published_at,

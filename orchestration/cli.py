@@ -84,9 +84,10 @@ def run_refresh(home: WarehouseHome, target: str | None = None, verbose: bool = 
 
         job = build_defs(home, target).resolve_job_def("nightly_refresh")
         instance = stack.enter_context(DagsterInstance.get())
-        run_config = {"ops": {"dbt_models": {"config": {"full_refresh": full_refresh}}}}
-        result = job.execute_in_process(instance=instance, raise_on_error=False, tags=process_tags(),
-                                        run_config=run_config)
+        unchanged = None if full_refresh else _nothing_new(home, target, job, instance)
+        result = unchanged[1] if unchanged else job.execute_in_process(
+            instance=instance, raise_on_error=False, tags=process_tags(),
+            run_config={"ops": {"dbt_models": {"config": {"full_refresh": full_refresh}}}})
     if not result.success:
         from orchestration.alerts import write_alert
 
@@ -99,9 +100,34 @@ def run_refresh(home: WarehouseHome, target: str | None = None, verbose: bool = 
                    f"the previous publish is unchanged.", err=True)
         for line in failure_lines(result):
             typer.echo(line, err=True)
-    for line in summary_lines(result, home, None if verbose else log):
+    for line in summary_lines(result, home, None if verbose else log, unchanged[0] if unchanged else None):
         typer.echo(line, err=not result.success)
     return result.success
+
+
+def _nothing_new(home: WarehouseHome, target: str | None, job, instance) -> tuple | None:
+    """When nothing can be new (orchestration/nothing_new.py): the run is the ingest alone
+    (it records that nothing arrived), and (the publish still served, its result). None
+    when the whole job must run — also when a file arrived during the ingest after all."""
+    from orchestration.assets import LEDGER_TABLES
+    from orchestration.engines import default_target
+    from orchestration.instance import process_tags
+    from orchestration.nothing_new import unchanged_publish
+
+    target = target or default_target()
+    served = unchanged_publish(home, target)
+    if served is None:
+        return None
+    from dagster import AssetKey
+
+    result = job.execute_in_process(instance=instance, raise_on_error=False, tags=process_tags(),
+                                    asset_selection=[AssetKey(["ledger", t]) for t in LEDGER_TABLES])
+    if result.success and unchanged_publish(home, target) != served:
+        return None  # something arrived while it ran: build and publish it now
+    from orchestration.publish import clean_leftovers
+
+    clean_leftovers(home, result.run_id)  # what a killed publish left, as a publish would
+    return served, result
 
 
 @app.command()

@@ -5,18 +5,18 @@ groups models by layer folder, and points dbt sources at the ingest assets.
 """
 
 
-import hashlib
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, Config, Failure, Output
+from dagster import AssetExecutionContext, AssetKey, AssetObservation, Config, Failure, Output
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
-from ingest.reference import REFERENCE_DIR
 from orchestration.engines import require
-from orchestration.project import DBT_DIR, ensure_manifest
+from orchestration.nothing_new import build_fingerprint, built_from, inputs_key, served_key  # noqa: F401
+from orchestration.nothing_new import stamp as inputs_stamp
+from orchestration.project import ensure_manifest
+from orchestration.publish import clean_leftovers, served_folder
 from orchestration.resources import WarehouseResource
 
 
@@ -33,22 +33,6 @@ class ParkstatTranslator(DagsterDbtTranslator):
 
 
 translator = ParkstatTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
-
-
-def build_fingerprint(home_calendar: Path | None = None) -> str:
-    """What an incremental build assumes unchanged since the last one: the dbt
-    project (models, macros, config) and the reference data (divisions, the
-    calendar...). When it changes, the next build is a full one."""
-    h = hashlib.sha256()
-    files = [p for sub in ("models", "macros") for p in (DBT_DIR / sub).rglob("*") if p.is_file()]
-    files += [DBT_DIR / "dbt_project.yml", *REFERENCE_DIR.glob("*.csv")]
-    from ingest.reference import calendar_path
-
-    own = calendar_path(home_calendar)
-    files += [own] if own.parent != REFERENCE_DIR else []
-    for p in sorted(files):
-        h.update(str(p.relative_to(p.anchor)).encode() + b"\0" + p.read_bytes() + b"\0")
-    return h.hexdigest()
 
 
 def row_counts(build, keys: set[tuple[str, ...]]) -> dict[tuple[str, str], int]:
@@ -92,7 +76,18 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
     if full:
         context.log.info(f"full rebuild on {build.target} (new build, changed project or reference data, "
                          "or asked for)")
+    inputs = inputs_key(build.home.staged, fingerprint, build.target)
+    served = served_folder(build.home)
+    if not full and built_from(build.dir) == inputs and served_key(served) == inputs:
+        # nothing dbt would build from has changed since the build the served publish was made of:
+        # no dbt, no publish (their steps are skipped); the run says so (orchestration/runlog.py)
+        context.log.info(f"nothing new since publish {served.name}: dbt and the publish are skipped")
+        clean_leftovers(build.home, context.run_id)  # what a killed publish left, as the publish would
+        yield AssetObservation(asset_key=AssetKey(["published", "warehouse"]),
+                               metadata={"nothing_new": True, "publish_id": served.name})
+        return
     stamp.unlink(missing_ok=True)  # written again only once this build succeeded
+    inputs_stamp(build.dir).unlink(missing_ok=True)
     # a target folder per warehouse home and engine, kept between runs: dbt's partial
     # parse (its profile names this home's files) is reused by the next night
     # dbt's unit tests (a handful of rows each) check the rules on DuckDB; on Spark each would
@@ -135,3 +130,4 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
                       f"{', '.join(lost[:10])}{' ...' if len(lost) > 10 else ''}; nothing is published. "
                       f"dbt's own log: {build.dbt_target_path / 'dbt.log'}")
     stamp.write_text(fingerprint)
+    inputs_stamp(build.dir).write_text(inputs)

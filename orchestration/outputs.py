@@ -82,14 +82,44 @@ def mart_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, 
                        [table]).fetchall()
 
 
-def write_parquet(con: duckdb.DuckDBPyConnection, out_dir: Path) -> list[Path]:
+def _link(src: Path, dst: Path) -> None:
+    """An earlier publish's output in this one: a hard link (publishes are never
+    written after they are made), or a copy where the file system has none."""
+    import os
+    import shutil
+
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copyfile(src, dst)
+
+
+def unchanged_marts(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The marts this publish re-used whole from the one before (``meta.publish_tables``)."""
+    if not con.execute("select count(*) from duckdb_tables() where schema_name = 'meta' "
+                       "and table_name = 'publish_tables'").fetchone()[0]:
+        return set()
+    return {t.split(".", 1)[1] for (t,) in con.execute(
+        "select table_name from meta.publish_tables where table_name like 'marts.%' "
+        "group by 1 having bool_and(reused)").fetchall()}
+
+
+def write_parquet(con: duckdb.DuckDBPyConnection, out_dir: Path, previous: Path | None = None) -> dict[str, bool]:
+    """Every mart as ``out_dir/<mart>.parquet``; a mart this publish re-used is linked
+    from the ``previous`` publish's folder when it is there. Returns {mart: re-used}."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
+    same = unchanged_marts(con) if previous is not None else set()
+    written = {}
     for (table,) in con.execute("""select table_name from duckdb_tables() where schema_name = 'marts'
                                    order by table_name""").fetchall():
         path = out_dir / f"{table}.parquet"
+        old = previous / f"{table}.parquet" if previous is not None else None
+        if table in same and old is not None and old.exists():
+            _link(old, path)
+            written[table] = True
+            continue
         con.execute(f"copy (select * from marts.\"{table}\") to {sql_path(path)} (format parquet)")
-        written.append(path)
+        written[table] = False
     return written
 
 

@@ -53,31 +53,56 @@ def _ident(name: str) -> str:
 
 
 def build_candidate(home: WarehouseHome, run_id: str, publish_id: str = "",
-                    published_at: str = "", target: str = "duckdb") -> tuple[Path, dict[str, int]]:
-    """The published schemas of the ``target`` engine's build, copied into a new file."""
+                    published_at: str = "", target: str = "duckdb",
+                    reuse: bool = True) -> tuple[Path, dict[str, int]]:
+    """The published schemas of the ``target`` engine's build in a new file: a copy of
+    the served file with only what the build changed written again (orchestration/reuse.py),
+    or, without a served file to build on (or ``reuse`` off), every table copied.
+    Returns the file and {table: rows}; its ``meta.publish_tables`` says what was re-used."""
+    from orchestration import reuse as r
+
     build = Build(home, target)
+    publish_id = publish_id or run_id
     candidate = home.published / f".candidate-{run_id}.duckdb"
     candidate.unlink(missing_ok=True)
+    parts = r.build_parts(build, PUBLISHED_SCHEMAS)
+    served = r.served_parts(home.published_db, target) if reuse else None
+    if served is not None and r.share_to_write(parts, served[1]) > r.WHOLE_COPY_ABOVE:
+        served = None  # most rows changed: a whole copy is faster, and compact
+    if served is not None:
+        r.start_from(home.published_db, candidate)
+    had = served[1] if served else {}
     counts: dict[str, int] = {}
-    con = duckdb.connect(str(candidate), config={**duckdb_config(),
-                                                 "storage_compatibility_version": PUBLISH_STORAGE_VERSION})
+    actions: dict[str, dict] = {}
+    con = duckdb.connect(str(candidate), config={**duckdb_config(), **(
+        {} if served else {"storage_compatibility_version": PUBLISH_STORAGE_VERSION})})
     try:
         build.open(con)
         for schema in PUBLISHED_SCHEMAS:
             con.execute(f"create schema if not exists {_ident(schema)}")
-        for schema, table in build.tables(con, PUBLISHED_SCHEMAS):
-            target_table = f"{_ident(schema)}.{_ident(table)}"
-            order = f" order by {CLUSTER_BY[f'{schema}.{table}']}" if f"{schema}.{table}" in CLUSTER_BY else ""
-            con.execute(f"create table {target_table} as select * from {build.relation(con, schema, table)}{order}")
-            counts[f"{schema}.{table}"] = con.execute(f"select count(*) from {target_table}").fetchone()[0]
+        built = [tuple(name.split(".")) for name in sorted(parts)]
+        for schema, table in built:
+            name = f"{schema}.{table}"
+            order = f" order by {CLUSTER_BY[name]}" if name in CLUSTER_BY else ""
+            source = build.relation(con, schema, table)
+            actions[name] = r.update_table(con, name, source, order, parts[name], had.get(name), publish_id)
+            counts[name] = sum(p.rows for p in parts[name].values())
         build.close(con)
+        names = {f"{s}.{t}" for s, t in built}
+        for schema, table in con.execute("select schema_name, table_name from duckdb_tables() where schema_name in "
+                                         f"({', '.join(_literal(s) for s in PUBLISHED_SCHEMAS)})").fetchall():
+            if f"{schema}.{table}" not in names:  # the build no longer has it
+                con.execute(f"drop table {_ident(schema)}.{_ident(table)}")
+        con.execute("create schema if not exists meta")
+        for t in ("publish", "marts", "mart_columns"):
+            con.execute(f"drop table if exists meta.{t}")
         _copy_comments(con, build.dbt_target_path / "manifest.json", set(counts))
         _write_layout(con, build.dbt_target_path / "manifest.json", set(counts))
+        r.record(con, parts, actions)
         # which publish a session reads: one row, in the file itself
-        con.execute("create schema if not exists meta")
         con.execute("create table meta.publish as select ? as publish_id, ? as run_id, "
                     "cast(? as timestamp) as published_at, ? as built_on", [
-                        publish_id or run_id, run_id, published_at or dt.datetime.now().isoformat(), target])
+                        publish_id, run_id, published_at or dt.datetime.now().isoformat(), target])
         con.execute("comment on table meta.publish is '本文件对应的发布 / the publish this file is'")
         con.execute("checkpoint")
     finally:
@@ -214,17 +239,47 @@ def _prune(home: WarehouseHome, keep: int) -> None:
             shutil.rmtree(entry["path"], ignore_errors=True)
 
 
+def served_folder(home: WarehouseHome) -> Path | None:
+    """``history/<id>`` of the publish the served file is (its ``meta.publish``), if kept."""
+    if not home.published_db.exists():
+        return None
+    con = duckdb.connect(str(home.published_db), read_only=True, config=NO_EXTENSIONS)
+    try:
+        row = con.execute("select publish_id from meta.publish").fetchone()
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+    folder = home.published_history / row[0]
+    return folder if (folder / "publish.json").exists() else None
+
+
+def _workbook(con: duckdb.DuckDBPyConnection, staging: Path, previous: Path | None,
+              changed: set[str]) -> tuple[dict[str, int], bool]:
+    """The leaders' workbook: the previous publish's when no mart of a sheet changed
+    (nor the rows a sheet may hold), else written anew. Returns (rows per sheet, re-used)."""
+    from orchestration.outputs import workbook_max_rows, write_workbook
+
+    if previous is not None and not changed and (previous / "parkstat.xlsx").exists():
+        before = json.loads((previous / "publish.json").read_text(encoding="utf-8"))
+        if before.get("workbook_max_rows") == workbook_max_rows() and "sheets" in before:
+            _link_or_copy(previous / "parkstat.xlsx", staging / "parkstat.xlsx")
+            return before["sheets"], True
+    return write_workbook(con, staging / "parkstat.xlsx"), False
+
+
 def publish(home: WarehouseHome, run_id: str, required: list[str], docs_site: Path | None = None,
-            keep: int | None = None, target: str = "duckdb") -> PublishResult:
+            keep: int | None = None, target: str = "duckdb", inputs: str | None = None) -> PublishResult:
     """Build, verify and serve a new publish. Until the final ``os.replace`` the
     served file is untouched; a kill anywhere leaves at most leftovers that the
-    next publish removes."""
-    from orchestration.outputs import write_parquet, write_workbook
-    from orchestration.report import write_report
+    next publish removes. ``inputs``: what the build was made of (orchestration/nothing_new.py),
+    recorded so that a night with nothing new can leave this publish served."""
+    from orchestration.outputs import mart_sheets, write_parquet, workbook_max_rows
 
     clean_leftovers(home, run_id)
     now = local_time()  # aware, in the display zone (PARKSTAT_TIMEZONE): the id reads as the time shown
     publish_id = f"{now:%Y%m%dT%H%M%S}-{run_id[:8]}"
+    previous = served_folder(home)  # the served publish's outputs, before the candidate is made from its file
     candidate, counts = build_candidate(home, run_id, publish_id, now.isoformat(timespec="seconds"), target)
     try:
         verify_candidate(candidate, counts, required)
@@ -235,18 +290,23 @@ def publish(home: WarehouseHome, run_id: str, required: list[str], docs_site: Pa
     staging.mkdir(parents=True)
     con = duckdb.connect(str(candidate), read_only=True, config=NO_EXTENSIONS)
     try:
-        write_parquet(con, staging / "marts")
-        sheets = write_workbook(con, staging / "parkstat.xlsx")
+        # an output whose tables this publish re-used is the previous publish's, linked
+        parquet = write_parquet(con, staging / "marts", previous / "marts" if previous else None)
+        sheets, workbook_reused = _workbook(con, staging, previous, {t for t in mart_sheets(con) if not parquet[t]})
+        from orchestration.report import write_report
+
         write_report(con, staging / "report.html", publish_id)
     finally:
         con.close()
     if docs_site is not None:
         (staging / "docs").mkdir()
-        shutil.copyfile(docs_site, staging / "docs" / "index.html")
+        _link_or_copy(docs_site, staging / "docs" / "index.html")
     _link_or_copy(candidate, staging / "warehouse.duckdb")
     (staging / "publish.json").write_text(json.dumps(
         {"run_id": run_id, "published_at": now.isoformat(timespec="seconds"), "built_on": target, "tables": counts,
-         "sheets": sheets}, ensure_ascii=False, indent=1), encoding="utf-8")
+         "sheets": sheets, "workbook_max_rows": workbook_max_rows(), "inputs": inputs,
+         "reused": {"parquet": sorted(t for t, same in parquet.items() if same), "workbook": workbook_reused}},
+        ensure_ascii=False, indent=1), encoding="utf-8")
     # analysts' and leaders' copies are read-only files: nothing is ever written into a publish
     for p in [candidate, *staging.rglob("*")]:
         if p.is_file():

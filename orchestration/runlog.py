@@ -26,12 +26,15 @@ def _value(meta: dict, key: str, default=None):
     return getattr(v, "value", getattr(v, "data", v))
 
 
-def summary_lines(result, home: WarehouseHome, log: Path | None) -> list[str]:
-    """The summary of an in-process run (``ExecuteInProcessResult``)."""
+def summary_lines(result, home: WarehouseHome, log: Path | None, unchanged_publish: str | None = None) -> list[str]:
+    """The summary of an in-process run (``ExecuteInProcessResult``); ``unchanged_publish``:
+    the publish still served when the run was the ingest alone (nothing new, orchestration/nothing_new.py)."""
     from dagster import AssetCheckSeverity, DagsterEventType
 
     ingest: dict = {}
     publish: dict = {}
+    # nothing new: the publish still served (orchestration/nothing_new.py)
+    unchanged: dict = {"publish_id": unchanged_publish} if unchanged_publish else {}
     models = 0
     passed, warned, failed = 0, [], []
     for e in result.all_events:
@@ -44,6 +47,10 @@ def summary_lines(result, home: WarehouseHome, log: Path | None) -> list[str]:
                 publish = dict(mat.metadata)
             elif path[0] not in ("ledger", "published"):
                 models += 1
+        elif e.event_type == DagsterEventType.ASSET_OBSERVATION:
+            obs = e.event_specific_data.asset_observation
+            if obs.asset_key.path == ["published", "warehouse"] and _value(dict(obs.metadata), "nothing_new"):
+                unchanged = dict(obs.metadata)
         elif e.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
             c = e.event_specific_data
             name = f"{'/'.join(c.asset_key.path)}:{c.check_name}"
@@ -73,12 +80,15 @@ def summary_lines(result, home: WarehouseHome, log: Path | None) -> list[str]:
                          f"left for the next refresh{_names(names.get('waiting', []), waiting)}")
     else:
         lines.append("  files      the ingest did not finish")
-    if models or passed or warned or failed:
+    if (models or passed or warned or failed) and not (unchanged and result.success):
         lines.append(f"  dbt        {models} models built; checks: {passed} passed, {len(warned)} warned, "
                      f"{len(failed)} failed")
         for label, names in (("warned", warned), ("failed", failed)):
             if names:
                 lines.append(f"             {label}{_names(names, len(names))}")
+    if unchanged and result.success:
+        lines.append(f"  nothing new  since publish {_value(unchanged, 'publish_id')}: dbt and the publish skipped; "
+                     f"it is still served")
     if publish:
         lines.append(f"  published  {_value(publish, 'publish_id')} at {show_time(_value(publish, 'published_at'))}")
         lines.append(f"             {_value(publish, 'path')} (reports, Parquet, workbook: {home.current})")

@@ -80,10 +80,16 @@ def ops(tmp_path_factory):
         yield state
 
 
-def test_a_refresh_without_new_input_publishes_identical_marts(ops):
+def test_a_refresh_without_new_input_publishes_nothing_and_a_full_one_identical_marts(ops, capsys):
+    from orchestration.cli import _home, run_refresh
+
     home = ops["home"]
     first_id = json.loads((home.current / "publish.json").read_text())["run_id"]
+    capsys.readouterr()
     assert refresh(home)
+    assert "nothing new  since publish" in capsys.readouterr().out
+    assert json.loads((home.current / "publish.json").read_text())["run_id"] == first_id  # still served
+    assert run_refresh(_home(home.root), full_refresh=True)  # asked for: built and published again
     assert marts_snapshot(home) == ops["first"]
     assert json.loads((home.current / "publish.json").read_text())["run_id"] != first_id  # a new publish
 
