@@ -13,9 +13,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Optional
 
+import click
 import typer
 
+from ingest.config import active, current
 from ingest.settings import WarehouseHome, quiet_environment
+from intake.cli import load_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="parkstat: industrial parks and key projects data warehouse.")
@@ -23,13 +26,19 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 HomeOption = typer.Option(None, "--home", help="Warehouse home (default: $WAREHOUSE_HOME or ./warehouse).")
 
 
-def _home(home: Optional[Path]) -> WarehouseHome:
-    if home is not None:
-        os.environ["WAREHOUSE_HOME"] = str(home)
-    h = WarehouseHome.from_env().ensure()
-    os.environ["WAREHOUSE_HOME"] = str(h.root)
+def _home(home: Optional[Path], **overrides) -> WarehouseHome:
+    """The command's warehouse home; its settings (with ``overrides``) are the ones in
+    force (``ingest.config.current``) until the command ends."""
+    settings = load_settings(home)
+    if overrides:
+        settings = settings.with_values(**overrides)
+    h = WarehouseHome.of(settings).ensure()
+    os.environ["WAREHOUSE_HOME"] = str(h.root)  # the processes it starts (dbt, Dagster's) read it
     os.environ["DAGSTER_HOME"] = str(h.dagster_home)
     quiet_environment()
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.with_resource(active(settings))
     return h
 
 
@@ -63,8 +72,9 @@ def _output_to(path: Path):
 def run_refresh(home: WarehouseHome, target: str | None = None, verbose: bool = False,
                 full_refresh: bool = False) -> bool:
     """Run the nightly job in this process, recorded in the warehouse home's Dagster
-    instance; dbt builds on ``target`` (duckdb or spark; default $PARKSTAT_TARGET or duckdb).
-    ``full_refresh`` rebuilds every fact from all history (the dbt step's run config).
+    instance, under the settings in force; dbt builds on ``target`` (duckdb or spark;
+    default the setting target, PARKSTAT_TARGET) and ``full_refresh`` rebuilds every
+    fact from all history — both the run's config, as the Dagster UI would give them.
     Prints a short summary; ``verbose`` prints the whole event log as it happens
     (otherwise it is kept in ``logs/refresh-<time>.log``)."""
     from dagster import DagsterInstance
@@ -73,7 +83,9 @@ def run_refresh(home: WarehouseHome, target: str | None = None, verbose: bool = 
     from orchestration.instance import process_tags, start_instance
     from orchestration.runlog import failure_lines, summary_lines
 
-    for note in start_instance(home, "parkstat refresh"):
+    settings = current()
+    target = target or settings.target
+    for note in start_instance(home, "parkstat refresh", settings):
         if not note.endswith(" written"):
             typer.echo(f"instance: {note}")
     log = home.logs / f"refresh-{local_time():%Y%m%dT%H%M%S}.log"
@@ -82,9 +94,10 @@ def run_refresh(home: WarehouseHome, target: str | None = None, verbose: bool = 
             stack.enter_context(_output_to(log))
         from orchestration.definitions import build_defs
 
-        job = build_defs(home, target).resolve_job_def("nightly_refresh")
+        job = build_defs(home, target, settings).resolve_job_def("nightly_refresh")
         instance = stack.enter_context(DagsterInstance.get())
-        run_config = {"ops": {"dbt_models": {"config": {"full_refresh": full_refresh}}}}
+        run_config = {"ops": {"dbt_models": {"config": {"full_refresh": full_refresh}}},
+                      "resources": {"warehouse": {"config": {"home": str(home.root), "target": target}}}}
         result = job.execute_in_process(instance=instance, raise_on_error=False, tags=process_tags(),
                                         run_config=run_config)
     if not result.success:
@@ -116,10 +129,10 @@ def refresh(home: Optional[Path] = HomeOption,
                                          help="Print the run's whole event log (Dagster and dbt) as it happens "
                                               "instead of a summary.")) -> None:
     """Run the nightly refresh now: ingest the landing area, dbt build, publish."""
-    from orchestration.engines import EngineError, default_target, require
+    from orchestration.engines import EngineError, require
 
     h = _home(home)
-    target = target or default_target()
+    target = target or current().target
     try:
         require(target)  # before anything is ingested: a run that cannot build leaves the landing area alone
     except EngineError as exc:
@@ -137,8 +150,7 @@ def demo(home: Optional[Path] = HomeOption,
     and a file to try ``parkstat check`` on (examples/)."""
     from ingest.sample_files import write_check_example, write_sample, write_sample_calendar
 
-    h = _home(home)
-    os.environ.setdefault("PARKSTAT_SETTLE_SECONDS", "0")  # the sample was written a moment ago, whole
+    h = _home(home, settle_seconds=0)  # the sample is written a moment before it is taken, whole
     write_sample_calendar(h.reporting_calendar)
     files = write_sample(h.landing)
     qiyang = next(p for p in files if p.parent.name == "431181" and "1-4月" in p.name)
@@ -186,7 +198,7 @@ def check(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable
 
     h = _home(home)
     try:
-        receipt = check_file(h, file, as_)
+        receipt = check_file(h, file, as_, current())
     except LedgerBusy as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2)
@@ -230,9 +242,7 @@ def as_of(moment: str = typer.Argument(..., help="A date (2024-03-01, meaning it
 
     shown = [c for c in columns if c not in ("original_value", "original_unit", "file_name", "region_code",
                                              "park_code", "total_investment")]
-    from ingest.settings import display_zone
-
-    table = Table(title=f"as of {moment} ({display_zone()}): {len(rows)} figures (--csv for every column)")
+    table = Table(title=f"as of {moment} ({current().timezone}): {len(rows)} figures (--csv for every column)")
     for c in shown:
         table.add_column(c, justify="right" if c in ("value_wan", "value", "annual_plan", "ytd_completed") else "left")
     for r in rows:
@@ -303,7 +313,7 @@ def _exec_dagster(h: WarehouseHome, name: str, args: list[str], found_by: str) -
     instance's workspace: one code location, ``parkstat``, for daemon and webserver."""
     from orchestration.instance import start_instance
 
-    for note in start_instance(h, found_by):
+    for note in start_instance(h, found_by, current()):
         typer.echo(f"instance: {note}", err=True)
     binary = Path(sys.executable).parent / name
     argv = [str(binary), *args, "-w", str(h.dagster_home / "workspace.yaml")]

@@ -35,7 +35,7 @@ class ParkstatTranslator(DagsterDbtTranslator):
 translator = ParkstatTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-def build_fingerprint(home_calendar: Path | None = None) -> str:
+def build_fingerprint(home_calendar: Path | None = None, settings=None) -> str:
     """What an incremental build assumes unchanged since the last one: the dbt
     project (models, macros, config) and the reference data (divisions, the
     calendar...). When it changes, the next build is a full one."""
@@ -44,7 +44,7 @@ def build_fingerprint(home_calendar: Path | None = None) -> str:
     files += [DBT_DIR / "dbt_project.yml", *REFERENCE_DIR.glob("*.csv")]
     from ingest.reference import calendar_path
 
-    own = calendar_path(home_calendar)
+    own = calendar_path(home_calendar, settings)
     files += [own] if own.parent != REFERENCE_DIR else []
     for p in sorted(files):
         h.update(str(p.relative_to(p.anchor)).encode() + b"\0" + p.read_bytes() + b"\0")
@@ -86,7 +86,7 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
     require(build.target)  # a clear message, not dbt's "could not find adapter type spark"
     build.dir.mkdir(parents=True, exist_ok=True)
     stamp = build.fingerprint_stamp
-    fingerprint = build_fingerprint(build.home.reporting_calendar)
+    fingerprint = build_fingerprint(build.home.reporting_calendar, warehouse.settings)
     full = (config.full_refresh or not build.exists()
             or not stamp.exists() or stamp.read_text() != fingerprint)
     if full:
