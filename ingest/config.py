@@ -282,10 +282,12 @@ def current() -> Settings:
     except OSError:
         stamp = None
     key = (snapshot, str(home.resolve()), stamp)
-    if key not in _LOADED:
-        _LOADED.clear()
-        _LOADED[key] = Settings.load()
-    return _LOADED[key]
+    loaded = _LOADED.get(key)
+    if loaded is None:
+        loaded = Settings.load()
+        _LOADED.clear()  # one entry: the environment as it is now
+        _LOADED[key] = loaded
+    return loaded
 
 
 @contextlib.contextmanager
