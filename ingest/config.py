@@ -291,6 +291,24 @@ def current() -> Settings:
 
 
 @contextlib.contextmanager
+def scope() -> Iterator[None]:
+    """Settings ``activate``d inside the block are forgotten when it ends (a command's run)."""
+    token = _ACTIVE.set(_ACTIVE.get())
+    try:
+        yield
+    finally:
+        try:
+            _ACTIVE.reset(token)
+        except ValueError:
+            _ACTIVE.set(None)
+
+
+def activate(settings: Settings) -> None:
+    """``settings`` are those ``current()`` answers for, until the enclosing ``scope`` ends."""
+    _ACTIVE.set(settings)
+
+
+@contextlib.contextmanager
 def active(settings: Settings) -> Iterator[Settings]:
     """``settings`` are those ``current()`` answers for inside the block."""
     token = _ACTIVE.set(settings)

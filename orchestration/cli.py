@@ -13,10 +13,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Optional
 
-import click
 import typer
 
-from ingest.config import active, current
+from ingest.config import activate, current, scope
 from ingest.settings import WarehouseHome, quiet_environment
 from intake.cli import load_settings
 
@@ -36,10 +35,14 @@ def _home(home: Optional[Path], **overrides) -> WarehouseHome:
     os.environ["WAREHOUSE_HOME"] = str(h.root)  # the processes it starts (dbt, Dagster's) read it
     os.environ["DAGSTER_HOME"] = str(h.dagster_home)
     quiet_environment()
-    ctx = click.get_current_context(silent=True)
-    if ctx is not None:
-        ctx.with_resource(active(settings))
+    activate(settings)  # until the command ends (the scope _commands opened)
     return h
+
+
+@app.callback()
+def _commands(ctx: typer.Context) -> None:
+    # every command's settings are its own: forgotten when it ends (tests run many in one process)
+    ctx.with_resource(scope())
 
 
 KEEP_LOGS = 30

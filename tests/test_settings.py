@@ -228,3 +228,16 @@ def test_every_setting_the_docs_name_is_in_the_table_with_its_default():
     assert len(said) >= 10
     assert [(name, v, d, known[v].default) for name, v, d in said if v in known and not _same(d, known[v].default)] == []
     assert not _same("3 h", "14400") and not _same("1 GB", "2GB")  # the comparison can fail
+
+
+def test_a_commands_settings_end_with_it(tmp_path):
+    from typer.testing import CliRunner
+
+    from ingest.config import edge_settings
+    from orchestration.cli import app
+
+    res = CliRunner().invoke(app, ["status", "--home", str(tmp_path / "wh")])
+    assert res.exit_code == 0, res.output
+    assert edge_settings() is None  # the next command (or test) reads the environment afresh
+    res = CliRunner().invoke(app, ["status", "--home", str(tmp_path / "wh")], env={"PARKSTAT_TIMEZONE": "UTC+8"})
+    assert res.exit_code == 2 and edge_settings() is None
