@@ -260,6 +260,7 @@ def _read_file(path: Path) -> dict[str, tuple[Spec, str]]:
 # -- the settings in force for the work an edge started -------------------------------------------
 
 _ACTIVE: contextvars.ContextVar[Settings | None] = contextvars.ContextVar("parkstat_settings", default=None)
+_SCOPED: contextvars.ContextVar[bool] = contextvars.ContextVar("parkstat_settings_scope", default=False)
 _LOADED: dict[tuple, Settings] = {}
 
 
@@ -293,19 +294,23 @@ def current() -> Settings:
 @contextlib.contextmanager
 def scope() -> Iterator[None]:
     """Settings ``activate``d inside the block are forgotten when it ends (a command's run)."""
-    token = _ACTIVE.set(_ACTIVE.get())
+    tokens = _ACTIVE.set(_ACTIVE.get()), _SCOPED.set(True)
     try:
         yield
     finally:
         try:
-            _ACTIVE.reset(token)
+            _ACTIVE.reset(tokens[0])
+            _SCOPED.reset(tokens[1])
         except ValueError:
             _ACTIVE.set(None)
+            _SCOPED.set(False)
 
 
 def activate(settings: Settings) -> None:
-    """``settings`` are those ``current()`` answers for, until the enclosing ``scope`` ends."""
-    _ACTIVE.set(settings)
+    """``settings`` are those ``current()`` answers for, until the enclosing ``scope`` ends;
+    outside one (a helper calling a command's code directly) nothing is kept."""
+    if _SCOPED.get():
+        _ACTIVE.set(settings)
 
 
 @contextlib.contextmanager

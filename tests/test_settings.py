@@ -241,3 +241,7 @@ def test_a_commands_settings_end_with_it(tmp_path):
     assert edge_settings() is None  # the next command (or test) reads the environment afresh
     res = CliRunner().invoke(app, ["status", "--home", str(tmp_path / "wh")], env={"PARKSTAT_TIMEZONE": "UTC+8"})
     assert res.exit_code == 2 and edge_settings() is None
+    from orchestration.cli import _home
+
+    _home(tmp_path / "wh")  # a helper calling a command's code outside a command keeps nothing active
+    assert edge_settings() is None
