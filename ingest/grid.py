@@ -80,9 +80,9 @@ class Grid:
 
 
 def check_width(rows: list[list[str]]) -> None:
-    from ingest.settings import Limits
+    from ingest.config import current
 
-    limit = Limits.from_env().max_columns
+    limit = current().limits.max_columns
     for i, r in enumerate(rows, 1):
         if len(r) > limit:
             raise UnreadableFile(f"第{i}行有 {len(r):,} 列，超过上限 {limit} 列",

@@ -20,7 +20,8 @@ from pathlib import Path
 from ingest.layout import Layout
 from ingest.messages import Message, error
 from ingest.readers import Grid
-from ingest.settings import Limits, WarehouseHome
+from ingest.config import Limits, current
+from ingest.settings import WarehouseHome
 
 
 @dataclass
@@ -81,7 +82,7 @@ def scan_landing(home: WarehouseHome, limits: Limits | None = None,
     followed but answered with a refusal. Files still changing, and names that
     look like uploads in progress, wait for a later run (named in ``waiting``,
     ``submitter/name``, when a list is given)."""
-    limits = limits or Limits.from_env()
+    limits = limits or current().limits
     now = time.time()
     out = []
     if not home.landing.exists():
@@ -120,7 +121,7 @@ def read_arrival(path: Path, submitter: str, name: str, limits: Limits | None = 
     """The file's bytes — or, for what is not read, a refusal: a symlink (never
     followed, nothing read) or a file over the size limit (archived by streaming,
     not parsed)."""
-    limits = limits or Limits.from_env()
+    limits = limits or current().limits
     if path.is_symlink():
         marker = b"symlink\0" + os.fsencode(str(path))
         arr = Arrival(path, submitter, name, b"", hashlib.sha256(marker).hexdigest())

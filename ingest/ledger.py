@@ -10,7 +10,6 @@ or through Arrow tables.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import duckdb
@@ -39,8 +38,11 @@ NO_EXTENSIONS = {"autoinstall_known_extensions": "false", "autoload_known_extens
 
 def duckdb_config() -> dict[str, str]:
     """Settings for the pipeline's own DuckDB connections: no extensions, and a
-    memory ceiling (PARKSTAT_DUCKDB_MEMORY, 2GB; DuckDB spills to disk past it)."""
-    return {**NO_EXTENSIONS, "memory_limit": os.environ.get("PARKSTAT_DUCKDB_MEMORY", "2GB")}
+    memory ceiling (the setting duckdb_memory, PARKSTAT_DUCKDB_MEMORY, 2GB; DuckDB
+    spills to disk past it)."""
+    from ingest.config import current
+
+    return {**NO_EXTENSIONS, "memory_limit": current().duckdb_memory}
 
 
 def standing_view(name: str, table: str, keys: tuple[str, ...], by_indicator: bool = False) -> str:

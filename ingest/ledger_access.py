@@ -43,10 +43,9 @@ def connect_writer(path: Path, config: dict[str, str]) -> duckdb.DuckDBPyConnect
     PARKSTAT_LEDGER_WAIT_SECONDS (60), then fail naming the process."""
     import time
 
-    try:
-        patience = float(os.environ.get("PARKSTAT_LEDGER_WAIT_SECONDS", "60"))
-    except ValueError:
-        patience = 60.0
+    from ingest.config import current
+
+    patience = current().ledger_wait_seconds
     deadline = time.monotonic() + patience
     while True:
         try:

@@ -34,7 +34,8 @@ from ingest.messages import Message, error, note, warning
 from ingest.ownership import ownership_problems
 from ingest.readers import Grid, UnreadableFile, read_as, read_grid, reading_notes
 from ingest.receipts import Receipt
-from ingest.settings import Limits, WarehouseHome, display_zone
+from ingest.config import Settings, active, current
+from ingest.settings import WarehouseHome
 from ingest.validate import Parsed, parse_rows, check_submitter
 from ingest.vectorized import parse_table
 
@@ -43,12 +44,12 @@ KIND_ORDER = {"park_registry": 0}
 
 
 def now_local() -> dt.datetime:
-    """Wall-clock time in the display zone (PARKSTAT_TIMEZONE, default Asia/Shanghai;
-    naive), or PARKSTAT_NOW (ISO) when set, for tests."""
-    fixed = os.environ.get("PARKSTAT_NOW")
-    if fixed:
-        return dt.datetime.fromisoformat(fixed)
-    return dt.datetime.now(display_zone()).replace(tzinfo=None, microsecond=0)
+    """Wall-clock time in the display zone (setting timezone, PARKSTAT_TIMEZONE; naive),
+    or the setting now (PARKSTAT_NOW, ISO) when set, for tests."""
+    settings = current()
+    if settings.now is not None:
+        return settings.now
+    return dt.datetime.now(settings.timezone).replace(tzinfo=None, microsecond=0)
 
 
 @dataclass
@@ -85,7 +86,15 @@ def _status(parsed: Parsed) -> str:
     return "rejected" if parsed.errors else "accepted_with_warnings" if parsed.warnings else "accepted"
 
 
-def ingest_landing(home: WarehouseHome, progress: Progress | None = None) -> IngestSummary:
+def ingest_landing(home: WarehouseHome, progress: Progress | None = None,
+                   settings: Settings | None = None) -> IngestSummary:
+    """Take every settled file in the landing area, under ``settings`` (the run's,
+    from its edge; none: ``current()``)."""
+    with active(settings or current()):
+        return _ingest_landing(home, progress)
+
+
+def _ingest_landing(home: WarehouseHome, progress: Progress | None) -> IngestSummary:
     home.ensure()
     ledger = Ledger(home.ledger)
     summary = IngestSummary()
@@ -93,7 +102,7 @@ def ingest_landing(home: WarehouseHome, progress: Progress | None = None) -> Ing
         pending: list[Arrival] = []
         repeats: list[Arrival] = []  # the same bytes twice in one batch: the second waits for the first
         seen: set[tuple[str, str]] = set()
-        limits = Limits.from_env()
+        limits = current().limits
         # pass 1: archive every file and learn its kind (registers go first); nothing
         # of its content is kept, so a night of any size is read one file at a time
         for path, submitter, name in scan_landing(home, limits, summary.waiting):
@@ -157,10 +166,15 @@ def ingest_landing(home: WarehouseHome, progress: Progress | None = None) -> Ing
     return summary
 
 
-def check_file(home: WarehouseHome, path: Path, submitter: str) -> Receipt:
+def check_file(home: WarehouseHome, path: Path, submitter: str, settings: Settings | None = None) -> Receipt:
     """What the nightly ingest would answer for this file, from submitter
     ``submitter``, against what the warehouse holds now: the same reading and
     the same checks, but nothing archived, recorded or written."""
+    with active(settings or current()):
+        return _check_file(home, path, submitter)
+
+
+def _check_file(home: WarehouseHome, path: Path, submitter: str) -> Receipt:
     data = path.read_bytes()
     arr = Arrival(path, submitter, path.name, data, hashlib.sha256(data).hexdigest(), size=len(data))
     ledger = open_for_check(home)

@@ -29,13 +29,13 @@ def read_csv_bytes(data: bytes) -> Grid:
     text, enc, notes = decode(data)
     grid = Grid(text=text, encoding=enc, delimiter=sniff_delimiter(text[:20_000]), notes=notes)
     if _NOT_PLAIN.search(text) is None:  # split on demand; only the width is checked now
-        from ingest.settings import Limits
+        from ingest.config import current
 
         lines = grid._lines()
         grid.lines = len(lines)
         grid.width = max((line.count(grid.delimiter) + 1 for line in lines), default=0)
         longest = max((len(line) for line in lines), default=0)
-        if grid.width <= Limits.from_env().max_columns and longest < csv.field_size_limit():
+        if grid.width <= current().limits.max_columns and longest < csv.field_size_limit():
             return grid
     try:
         grid._rows = grid.rows

@@ -8,7 +8,6 @@ data; this module only reads it.
 from __future__ import annotations
 
 import csv
-import os
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -209,13 +208,15 @@ def _months(spec: str) -> list[int]:
     return out
 
 
-def calendar_path(home_calendar: Path | None = None) -> Path:
-    """The reporting calendar in force: PARKSTAT_REPORTING_CALENDAR, else the
-    warehouse home's own ``reporting_calendar.csv`` when it has one (the demo's),
-    else the bundled one."""
-    own = os.environ.get("PARKSTAT_REPORTING_CALENDAR")
+def calendar_path(home_calendar: Path | None = None, settings=None) -> Path:
+    """The reporting calendar in force: the setting ``reporting_calendar``
+    (PARKSTAT_REPORTING_CALENDAR), else the warehouse home's own
+    ``reporting_calendar.csv`` when it has one (the demo's), else the bundled one."""
+    from ingest.config import current
+
+    own = (settings or current()).reporting_calendar
     if own:
-        return Path(own)
+        return own
     if home_calendar is not None and home_calendar.exists():
         return home_calendar
     return REFERENCE_DIR / "reporting_calendar.csv"

@@ -7,18 +7,20 @@ process (forked from a clean forkserver, never from the pipeline with its open
 DuckDB files) whose address space is capped; if the worker dies or takes too
 long, the file gets a receipt saying so and the night goes on.
 
-PARKSTAT_READER_MEMORY_MB [2048] caps the worker; PARKSTAT_READER_SECONDS [120]
-bounds one workbook.
+The settings reader_memory_mb (PARKSTAT_READER_MEMORY_MB, 2048) cap the worker
+and reader_seconds (PARKSTAT_READER_SECONDS, 120) bound one workbook; the worker
+reads under the settings in force in the pipeline (passed with each call).
 """
 
 from __future__ import annotations
 
 import multiprocessing
-import os
 import resource
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
+
+from ingest.config import Settings, active, current
 
 _POOL: ProcessPoolExecutor | None = None
 
@@ -35,15 +37,15 @@ class IsolatedFailure(Exception):
         self.zh, self.en = zh, en
 
 
-def _call(func, args: tuple, limits: dict[str, str]):
-    os.environ.update(limits)  # the limits in force in the pipeline now, not when the worker started
-    return func(*args)
+def _call(func, args: tuple, settings: Settings):
+    with active(settings):  # the settings in force in the pipeline now, not when the worker started
+        return func(*args)
 
 
 def _pool() -> ProcessPoolExecutor:
     global _POOL
     if _POOL is None:
-        memory = int(float(os.environ.get("PARKSTAT_READER_MEMORY_MB", 2048)) * 2**20)
+        memory = int(current().reader_memory_mb * 2**20)
         _POOL = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("forkserver"),
                                     initializer=_limit, initargs=(memory,))
     return _POOL
@@ -62,10 +64,10 @@ def run_isolated(func, *args):
     """``func(*args)`` in the capped worker process. ``func`` is a module-level function
     (it travels by name); its own exceptions come back as raised. A worker that dies or
     overruns raises ``IsolatedFailure``."""
-    seconds = float(os.environ.get("PARKSTAT_READER_SECONDS", 120))
+    settings = current()
+    seconds = settings.reader_seconds
     try:
-        limits = {k: v for k, v in os.environ.items() if k.startswith("PARKSTAT_")}
-        return _pool().submit(_call, func, args, limits).result(timeout=seconds)
+        return _pool().submit(_call, func, args, settings).result(timeout=seconds)
     except BrokenProcessPool:
         _discard()
         raise IsolatedFailure("无法安全读取电子表格（读取进程异常退出，文件可能已损坏）",

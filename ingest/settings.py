@@ -14,6 +14,7 @@
     published/current/          the served publish's outputs: marts/*.parquet,
                                 parkstat.xlsx, report.html, docs/index.html
     published/history/<id>/     the last N publishes (PARKSTAT_KEEP_PUBLISHES), for rollback
+    parkstat.toml               settings, optional (ingest/config.py; the environment wins)
     alerts/                     a JSON file per failed run (the run-failure sensor)
     dagster/                    the Dagster instance (runs, schedules, sensors)
     intake/                     the upload site (parkstat serve): accounts.sqlite (accounts,
@@ -26,20 +27,16 @@ import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-DEFAULT_TIMEZONE = "Asia/Shanghai"
+from ingest.config import Limits, Settings, current  # noqa: F401  (Limits: where it was always imported from)
 
 
 def display_zone() -> ZoneInfo:
-    """The zone every time parkstat shows is given in: ``PARKSTAT_TIMEZONE``
-    (an IANA name; default Asia/Shanghai). A name that is not a zone falls back
-    to the default rather than failing a night."""
-    name = os.environ.get("PARKSTAT_TIMEZONE", "").strip() or DEFAULT_TIMEZONE
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(DEFAULT_TIMEZONE)
+    """The zone every time parkstat shows is given in: the setting ``timezone``
+    (PARKSTAT_TIMEZONE, an IANA name; default Asia/Shanghai). A name that is not a
+    zone stops the command that loaded it, saying so (ingest/config.py)."""
+    return current().timezone
 
 
 def local_time(moment: dt.datetime | float | int | str | None = None) -> dt.datetime:
@@ -82,8 +79,13 @@ class WarehouseHome:
     root: Path
 
     @classmethod
-    def from_env(cls) -> "WarehouseHome":
-        return cls(Path(os.environ.get("WAREHOUSE_HOME", "warehouse")).resolve())
+    def of(cls, settings: Settings) -> "WarehouseHome":
+        return cls(settings.home)
+
+    @property
+    def config_file(self) -> Path:
+        """Its settings, optional (``parkstat.toml``; the environment wins: ingest/config.py)."""
+        return self.root / "parkstat.toml"
 
     @property
     def landing(self) -> Path:
@@ -160,35 +162,6 @@ class WarehouseHome:
                   self.work_db.parent, self.published, self.published_history, self.dagster_home):
             p.mkdir(parents=True, exist_ok=True)
         return self
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What a submitted file may cost, from the environment (defaults in brackets):
-    PARKSTAT_MAX_FILE_MB [100] the largest file read at all (a larger one is archived
-    and refused); PARKSTAT_MAX_INFLATED_MB [300] what a workbook may inflate to;
-    PARKSTAT_MAX_COLUMNS [500] columns in a row; PARKSTAT_SETTLE_SECONDS [30] how long
-    a file must sit unchanged before it is taken (it may still be arriving);
-    PARKSTAT_PARTIAL_GRACE_SECONDS [3600] how long names that look like uploads in
-    progress (.tmp, .part, a leading dot) are left alone."""
-
-    max_file_bytes: int
-    max_inflated_bytes: int
-    max_columns: int
-    settle_seconds: float
-    partial_grace_seconds: float
-
-    @classmethod
-    def from_env(cls) -> "Limits":
-        def num(name: str, default: float) -> float:
-            try:
-                return float(os.environ.get(name, default))
-            except ValueError:
-                return default
-        return cls(int(num("PARKSTAT_MAX_FILE_MB", 100) * 1024 * 1024),
-                   int(num("PARKSTAT_MAX_INFLATED_MB", 300) * 1024 * 1024),
-                   int(num("PARKSTAT_MAX_COLUMNS", 500)), num("PARKSTAT_SETTLE_SECONDS", 30),
-                   num("PARKSTAT_PARTIAL_GRACE_SECONDS", 3600))
 
 
 def quiet_environment() -> None:

@@ -49,9 +49,9 @@ def check_inflated_size(data: bytes) -> None:
     from its directory alone, before anything is decompressed."""
     import zipfile
 
-    from ingest.settings import Limits
+    from ingest.config import current
 
-    limit = Limits.from_env().max_inflated_bytes
+    limit = current().limits.max_inflated_bytes
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             total = sum(i.file_size for i in zf.infolist())
@@ -152,11 +152,11 @@ def read_excel_bytes(data: bytes) -> Grid:
         raise UnreadableFile("无法读取电子表格（文件已损坏，或不是 Excel 工作簿）：请在 Excel 中打开、另存为 .xlsx 后重新报送",
                              f"cannot read the spreadsheet ({type(exc).__name__}: {first}): the file is damaged or "
                              "not an Excel workbook; open it in Excel, save it as .xlsx and send it again") from None
-    from ingest.settings import Limits
+    from ingest.config import current
 
-    if table.num_columns > Limits.from_env().max_columns:
+    if table.num_columns > current().limits.max_columns:
         raise UnreadableFile(f"工作表有 {table.num_columns:,} 列，超过上限", f"the sheet has {table.num_columns:,} "
-                             f"columns, over the limit of {Limits.from_env().max_columns}")
+                             f"columns, over the limit of {current().limits.max_columns}")
     rows = _rows(table)
     if data.startswith(XLSX_MAGIC):
         try:

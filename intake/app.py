@@ -27,6 +27,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ingest import reference
+from ingest.config import Settings as ParkstatSettings, active
 from ingest.receipts import KIND_ZH
 from ingest.settings import WarehouseHome
 from intake import views
@@ -50,17 +51,25 @@ CSRF_EN = "the form's CSRF token is missing or wrong; reload the page and try ag
 class Settings:
     """How the site runs: the warehouse home; ``secure_cookies`` forces the Secure
     flag (it is set anyway on a request that came over HTTPS); ``trusted_proxies``:
-    addresses whose X-Forwarded-For/-Proto are believed (the reverse proxy's)."""
+    addresses whose X-Forwarded-For/-Proto are believed (the reverse proxy's);
+    ``config``: parkstat's settings (ingest/config.py; none: read when the app is
+    built), in force for every request."""
 
     home: WarehouseHome
     secure_cookies: bool = False
     trusted_proxies: list[str] = field(default_factory=list)
+    config: ParkstatSettings | None = None
 
-    @classmethod
-    def from_env(cls, home: WarehouseHome) -> "Settings":
-        proxies = [p.strip() for p in os.environ.get("PARKSTAT_TRUSTED_PROXIES", "").split(",") if p.strip()]
-        secure = os.environ.get("PARKSTAT_SECURE_COOKIES", "").lower() in ("1", "true", "yes")
-        return cls(home, secure, proxies)
+
+class WithSettings:
+    """parkstat's settings in force (``ingest.config.current``) for every request."""
+
+    def __init__(self, app, config: ParkstatSettings):
+        self.app, self.config = app, config
+
+    async def __call__(self, scope, receive_, send):
+        with active(self.config):
+            await self.app(scope, receive_, send)
 
 
 class SecurityHeaders:
@@ -86,7 +95,11 @@ class SecurityHeaders:
 
 
 def create_app(settings: Settings):
+    """The site (the edge of its process: parkstat's settings are read here when
+    ``settings.config`` brings none)."""
     home = settings.home.ensure()
+    config = settings.config or ParkstatSettings.load(home=home.root)
+    limits = UploadLimits.of(config)
     home.intake.mkdir(parents=True, exist_ok=True)
     clean_tmp(home.intake)
     db_path = accounts_path(home.intake)
@@ -205,7 +218,6 @@ def create_app(settings: Settings):
             acc.close()
 
     def upload_page(request: Request, session: Session, user: User, status: int = 200, **context) -> HTMLResponse:
-        limits = UploadLimits.from_env()
         return page(request, "upload.html", status, session=session, user=user,
                     max_mb=f"{limits.max_file_bytes / 2**20:,.0f}", max_files=limits.max_files, **context)
 
@@ -224,7 +236,7 @@ def create_app(settings: Settings):
 
         with check_lock:
             try:
-                receipt = check_file(home, path, code)
+                receipt = check_file(home, path, code, config)
             except LedgerBusy:
                 return None, None, "busy"
             except Exception as exc:  # the file is landed whatever the check does; the refresh answers it
@@ -236,7 +248,6 @@ def create_app(settings: Settings):
         try:
             if not user:
                 return to_login()
-            limits = UploadLimits.from_env()
             tmpdir = new_tmpdir(home.intake)
             try:
                 received = await receive(request.headers.get("content-type", ""),
@@ -356,7 +367,7 @@ def create_app(settings: Settings):
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(routes=routes, exception_handlers={404: unknown, 405: not_allowed})
-    wrapped = SecurityHeaders(app, hsts=settings.secure_cookies)
+    wrapped = WithSettings(SecurityHeaders(app, hsts=settings.secure_cookies), config)
     if settings.trusted_proxies:
         from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 

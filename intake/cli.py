@@ -9,13 +9,25 @@ from typing import Optional
 
 import typer
 
+from ingest.config import Settings, SettingsError
 from ingest.settings import WarehouseHome
 
 HomeOption = typer.Option(None, "--home", help="Warehouse home (default: $WAREHOUSE_HOME or ./warehouse).")
 
 
+def load_settings(home: Optional[Path] = None) -> Settings:
+    """The edge of every ``parkstat`` command: the settings (environment over the home's
+    parkstat.toml), read once; one that does not fit ends the command with its one-line
+    message and exit code 2."""
+    try:
+        return Settings.load(home=home)
+    except SettingsError as exc:
+        typer.echo(f"parkstat: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
 def _home(home: Optional[Path]) -> WarehouseHome:
-    return (WarehouseHome(home.resolve()) if home is not None else WarehouseHome.from_env()).ensure()
+    return WarehouseHome.of(load_settings(home)).ensure()
 
 
 users_app = typer.Typer(no_args_is_help=True,
@@ -116,22 +128,21 @@ def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on (keep
           home: Optional[Path] = HomeOption,
           secure_cookies: bool = typer.Option(False, "--secure-cookies",
                                               help="Always mark the session cookie Secure (the site is only "
-                                                   "reached over HTTPS); or PARKSTAT_SECURE_COOKIES=1."),
+                                                   "reached over HTTPS); or the setting secure_cookies."),
           trusted_proxy: Optional[list[str]] = typer.Option(None, "--trusted-proxy", metavar="ADDRESS",
                                                             help="The reverse proxy's address: its X-Forwarded-For "
                                                                  "and X-Forwarded-Proto are believed (repeatable; "
-                                                                 "or PARKSTAT_TRUSTED_PROXIES=a,b).")) -> None:
+                                                                 "or the setting trusted_proxies).")) -> None:
     """The upload site: submitters log in, upload files and see what `parkstat check`
     says at once; files land in landing/<the account's code>/ for the next refresh."""
     import uvicorn
 
-    from intake.app import Settings, create_app
+    from intake.app import Settings as SiteSettings, create_app
 
-    h = _home(home)
-    settings = Settings.from_env(h)
-    settings.secure_cookies = settings.secure_cookies or secure_cookies
-    settings.trusted_proxies = list(trusted_proxy or settings.trusted_proxies)
-    site = create_app(settings)
+    config = load_settings(home)
+    h = WarehouseHome.of(config).ensure()
+    site = create_app(SiteSettings(h, config.secure_cookies or secure_cookies,
+                                   list(trusted_proxy or config.trusted_proxies), config))
     typer.echo(f"parkstat serve: http://{host}:{port}/ (home {h.root}; audit log {h.intake / 'audit.log'})")
     uvicorn.run(site, host=host, port=port, log_level="warning", access_log=False, proxy_headers=False,
                 server_header=False)

@@ -19,7 +19,7 @@ from pathlib import Path
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from ingest.pipeline import PARTIAL_SUFFIXES
-from ingest.settings import Limits
+from ingest.config import Settings
 
 FIELD_CAP = 4096  # bytes of a text field (only csrf_token is read)
 MAX_NAME_CHARS = 120
@@ -37,10 +37,10 @@ class UploadRefused(Exception):
 
 @dataclass(frozen=True)
 class UploadLimits:
-    """What one upload may carry: files of at most PARKSTAT_MAX_FILE_MB in all (the
-    ingest's file limit; a single file can be that large), at most
-    PARKSTAT_UPLOAD_MAX_FILES [10] files; the request body at most that plus 1 MB
-    of form (what nginx's client_max_body_size should say)."""
+    """What one upload may carry: files of at most the setting max_file_mb
+    (PARKSTAT_MAX_FILE_MB) in all (the ingest's file limit; a single file can be that
+    large), at most upload_max_files (PARKSTAT_UPLOAD_MAX_FILES, 10) files; the request
+    body at most that plus 1 MB of form (what nginx's client_max_body_size should say)."""
 
     max_file_bytes: int
     max_files: int
@@ -50,12 +50,8 @@ class UploadLimits:
         return self.max_file_bytes + (1 << 20)
 
     @classmethod
-    def from_env(cls) -> "UploadLimits":
-        try:
-            files = int(os.environ.get("PARKSTAT_UPLOAD_MAX_FILES", "10"))
-        except ValueError:
-            files = 10
-        return cls(Limits.from_env().max_file_bytes, max(1, files))
+    def of(cls, settings: Settings) -> "UploadLimits":
+        return cls(settings.limits.max_file_bytes, settings.upload_max_files)
 
 
 @dataclass

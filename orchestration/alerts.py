@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 
+from ingest.config import current
 from ingest.settings import WarehouseHome, local_time, show_age, show_time
 from orchestration.publish import list_publishes
 
 
 def stale_after_hours() -> float:
-    """PARKSTAT_STALE_AFTER_HOURS [26]: the staleness alert fires when the last successful
-    publish is older than this."""
-    try:
-        return max(0.01, float(os.environ.get("PARKSTAT_STALE_AFTER_HOURS", 26)))
-    except ValueError:
-        return 26.0
+    """The setting stale_after_hours (PARKSTAT_STALE_AFTER_HOURS, 26): the staleness alert
+    fires when the last successful publish is older than this (read at each sensor tick)."""
+    return current().stale_after_hours
 
 
 def _write_alert_file(home: WarehouseHome, alert: dict, name: str, log_line: str) -> str:

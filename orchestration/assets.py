@@ -12,6 +12,7 @@ from pathlib import Path
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, asset, multi_asset
 from dagster_dbt import DbtCliResource
 
+from ingest.config import active
 from ingest.ledger import EXPORTED, REFERENCE_EXPORTS
 from ingest.pipeline import ingest_landing
 from ingest.progress import IngestProgress
@@ -42,7 +43,7 @@ def ingest_landing_asset(context: AssetExecutionContext, warehouse: WarehouseRes
                           f"{r.error_count} errors, {r.warning_count} warnings)")
         progress(r, done, total)
 
-    summary = ingest_landing(home, progress=report)
+    summary = ingest_landing(home, progress=report, settings=warehouse.settings)
     context.log.info(f"ingest: {summary}")
     if summary.waiting:
         context.log.info(f"ingest: {len(summary.waiting)} files still arriving, left for the next run "
@@ -96,8 +97,9 @@ def publish_asset_factory(mart_keys: list[AssetKey]):
     def published_warehouse(context: AssetExecutionContext, warehouse: WarehouseResource,
                             dbt: DbtCliResource) -> MaterializeResult:
         home = warehouse.paths
-        result = publish(home, context.run_id, required_marts(), docs_site=docs_site(dbt), target=warehouse.target,
-                         inputs=built_from(warehouse.build.dir))
+        with active(warehouse.settings):
+            result = publish(home, context.run_id, required_marts(), docs_site=docs_site(dbt),
+                             target=warehouse.target, inputs=built_from(warehouse.build.dir))
         context.log.info(f"published {result.path} (publish {result.publish_id}; outputs in {home.current})")
         return MaterializeResult(metadata={"path": str(result.path), "publish_id": result.publish_id,
                                            "published_at": result.published_at,

@@ -15,7 +15,9 @@ from typing import Optional
 
 import typer
 
+from ingest.config import activate, current, scope
 from ingest.settings import WarehouseHome, quiet_environment
+from intake.cli import load_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="parkstat: industrial parks and key projects data warehouse.")
@@ -23,14 +25,24 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 HomeOption = typer.Option(None, "--home", help="Warehouse home (default: $WAREHOUSE_HOME or ./warehouse).")
 
 
-def _home(home: Optional[Path]) -> WarehouseHome:
-    if home is not None:
-        os.environ["WAREHOUSE_HOME"] = str(home)
-    h = WarehouseHome.from_env().ensure()
-    os.environ["WAREHOUSE_HOME"] = str(h.root)
+def _home(home: Optional[Path], **overrides) -> WarehouseHome:
+    """The command's warehouse home; its settings (with ``overrides``) are the ones in
+    force (``ingest.config.current``) until the command ends."""
+    settings = load_settings(home)
+    if overrides:
+        settings = settings.with_values(**overrides)
+    h = WarehouseHome.of(settings).ensure()
+    os.environ["WAREHOUSE_HOME"] = str(h.root)  # the processes it starts (dbt, Dagster's) read it
     os.environ["DAGSTER_HOME"] = str(h.dagster_home)
     quiet_environment()
+    activate(settings)  # until the command ends (the scope _commands opened)
     return h
+
+
+@app.callback()
+def _commands(ctx: typer.Context) -> None:
+    # every command's settings are its own: forgotten when it ends (tests run many in one process)
+    ctx.with_resource(scope())
 
 
 KEEP_LOGS = 30
@@ -63,8 +75,9 @@ def _output_to(path: Path):
 def run_refresh(home: WarehouseHome, target: str | None = None, verbose: bool = False,
                 full_refresh: bool = False) -> bool:
     """Run the nightly job in this process, recorded in the warehouse home's Dagster
-    instance; dbt builds on ``target`` (duckdb or spark; default $PARKSTAT_TARGET or duckdb).
-    ``full_refresh`` rebuilds every fact from all history (the dbt step's run config).
+    instance, under the settings in force; dbt builds on ``target`` (duckdb or spark;
+    default the setting target, PARKSTAT_TARGET) and ``full_refresh`` rebuilds every
+    fact from all history — both the run's config, as the Dagster UI would give them.
     Prints a short summary; ``verbose`` prints the whole event log as it happens
     (otherwise it is kept in ``logs/refresh-<time>.log``)."""
     from dagster import DagsterInstance
@@ -73,7 +86,9 @@ def run_refresh(home: WarehouseHome, target: str | None = None, verbose: bool = 
     from orchestration.instance import process_tags, start_instance
     from orchestration.runlog import failure_lines, summary_lines
 
-    for note in start_instance(home, "parkstat refresh"):
+    settings = current()
+    target = target or settings.target
+    for note in start_instance(home, "parkstat refresh", settings):
         if not note.endswith(" written"):
             typer.echo(f"instance: {note}")
     log = home.logs / f"refresh-{local_time():%Y%m%dT%H%M%S}.log"
@@ -82,12 +97,13 @@ def run_refresh(home: WarehouseHome, target: str | None = None, verbose: bool = 
             stack.enter_context(_output_to(log))
         from orchestration.definitions import build_defs
 
-        job = build_defs(home, target).resolve_job_def("nightly_refresh")
+        job = build_defs(home, target, settings).resolve_job_def("nightly_refresh")
         instance = stack.enter_context(DagsterInstance.get())
-        unchanged = None if full_refresh else _nothing_new(home, target, job, instance)
+        run_config = {"ops": {"dbt_models": {"config": {"full_refresh": full_refresh}}},
+                      "resources": {"warehouse": {"config": {"home": str(home.root), "target": target}}}}
+        unchanged = None if full_refresh else _nothing_new(home, target, job, instance, run_config)
         result = unchanged[1] if unchanged else job.execute_in_process(
-            instance=instance, raise_on_error=False, tags=process_tags(),
-            run_config={"ops": {"dbt_models": {"config": {"full_refresh": full_refresh}}}})
+            instance=instance, raise_on_error=False, tags=process_tags(), run_config=run_config)
     if not result.success:
         from orchestration.alerts import write_alert
 
@@ -105,22 +121,21 @@ def run_refresh(home: WarehouseHome, target: str | None = None, verbose: bool = 
     return result.success
 
 
-def _nothing_new(home: WarehouseHome, target: str | None, job, instance) -> tuple | None:
+def _nothing_new(home: WarehouseHome, target: str, job, instance, run_config: dict) -> tuple | None:
     """When nothing can be new (orchestration/nothing_new.py): the run is the ingest alone
     (it records that nothing arrived), and (the publish still served, its result). None
     when the whole job must run — also when a file arrived during the ingest after all."""
     from orchestration.assets import LEDGER_TABLES
-    from orchestration.engines import default_target
     from orchestration.instance import process_tags
     from orchestration.nothing_new import unchanged_publish
 
-    target = target or default_target()
     served = unchanged_publish(home, target)
     if served is None:
         return None
     from dagster import AssetKey
 
     result = job.execute_in_process(instance=instance, raise_on_error=False, tags=process_tags(),
+                                    run_config={"resources": run_config["resources"]},
                                     asset_selection=[AssetKey(["ledger", t]) for t in LEDGER_TABLES])
     if result.success and unchanged_publish(home, target) != served:
         return None  # something arrived while it ran: build and publish it now
@@ -142,10 +157,10 @@ def refresh(home: Optional[Path] = HomeOption,
                                          help="Print the run's whole event log (Dagster and dbt) as it happens "
                                               "instead of a summary.")) -> None:
     """Run the nightly refresh now: ingest the landing area, dbt build, publish."""
-    from orchestration.engines import EngineError, default_target, require
+    from orchestration.engines import EngineError, require
 
     h = _home(home)
-    target = target or default_target()
+    target = target or current().target
     try:
         require(target)  # before anything is ingested: a run that cannot build leaves the landing area alone
     except EngineError as exc:
@@ -163,8 +178,7 @@ def demo(home: Optional[Path] = HomeOption,
     and a file to try ``parkstat check`` on (examples/)."""
     from ingest.sample_files import write_check_example, write_sample, write_sample_calendar
 
-    h = _home(home)
-    os.environ.setdefault("PARKSTAT_SETTLE_SECONDS", "0")  # the sample was written a moment ago, whole
+    h = _home(home, settle_seconds=0)  # the sample is written a moment before it is taken, whole
     write_sample_calendar(h.reporting_calendar)
     files = write_sample(h.landing)
     qiyang = next(p for p in files if p.parent.name == "431181" and "1-4月" in p.name)
@@ -212,7 +226,7 @@ def check(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable
 
     h = _home(home)
     try:
-        receipt = check_file(h, file, as_)
+        receipt = check_file(h, file, as_, current())
     except LedgerBusy as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2)
@@ -256,9 +270,7 @@ def as_of(moment: str = typer.Argument(..., help="A date (2024-03-01, meaning it
 
     shown = [c for c in columns if c not in ("original_value", "original_unit", "file_name", "region_code",
                                              "park_code", "total_investment")]
-    from ingest.settings import display_zone
-
-    table = Table(title=f"as of {moment} ({display_zone()}): {len(rows)} figures (--csv for every column)")
+    table = Table(title=f"as of {moment} ({current().timezone}): {len(rows)} figures (--csv for every column)")
     for c in shown:
         table.add_column(c, justify="right" if c in ("value_wan", "value", "annual_plan", "ytd_completed") else "left")
     for r in rows:
@@ -329,7 +341,7 @@ def _exec_dagster(h: WarehouseHome, name: str, args: list[str], found_by: str) -
     instance's workspace: one code location, ``parkstat``, for daemon and webserver."""
     from orchestration.instance import start_instance
 
-    for note in start_instance(h, found_by):
+    for note in start_instance(h, found_by, current()):
         typer.echo(f"instance: {note}", err=True)
     binary = Path(sys.executable).parent / name
     argv = [str(binary), *args, "-w", str(h.dagster_home / "workspace.yaml")]

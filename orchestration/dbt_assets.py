@@ -70,7 +70,7 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
     require(build.target)  # a clear message, not dbt's "could not find adapter type spark"
     build.dir.mkdir(parents=True, exist_ok=True)
     stamp = build.fingerprint_stamp
-    fingerprint = build_fingerprint(build.home.reporting_calendar)
+    fingerprint = build_fingerprint(build.home.reporting_calendar, warehouse.settings)
     full = (config.full_refresh or not build.exists()
             or not stamp.exists() or stamp.read_text() != fingerprint)
     if full:

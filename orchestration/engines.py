@@ -34,11 +34,6 @@ class EngineError(RuntimeError):
     pass
 
 
-def default_target() -> str:
-    """The engine a run builds on: ``PARKSTAT_TARGET`` (duckdb or spark), else duckdb."""
-    return os.environ.get("PARKSTAT_TARGET") or "duckdb"
-
-
 def check_target(target: str) -> str:
     if target not in ENGINES:
         raise EngineError(f"未知的构建引擎 {target!r} / unknown build target {target!r}: "

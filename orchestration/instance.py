@@ -19,7 +19,7 @@
   refresh, the daemon's start and every landing-sensor tick mark the runs whose
   process is gone as failed, with the reason, so the queue moves on.
 - ``prune_runs``: runs (and their event logs) older than
-  ``PARKSTAT_KEEP_RUNS_DAYS`` are deleted; Dagster keeps them for ever otherwise.
+  ``PARKSTAT_KEEP_RUNS_DAYS`` (the setting keep_runs_days) are deleted; Dagster keeps them for ever otherwise.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ from typing import Iterator
 
 import yaml
 
+from ingest.config import Settings
+from ingest.config import current as _current
 from ingest.settings import WarehouseHome
 
 LOCATION_NAME = "parkstat"
@@ -43,28 +45,18 @@ HEADER = ("# The Dagster instance of this warehouse home. parkstat reconciles th
           "# start (telemetry, run queue, run monitoring, retention); keys you add are kept.\n")
 
 
-def _int_env(name: str, default: int) -> int:
-    try:
-        return int(float(os.environ.get(name, default)))
-    except ValueError:
-        return default
-
-
-def max_run_seconds() -> int:
-    """PARKSTAT_MAX_RUN_SECONDS [14400]: a refresh running longer is stopped and failed by run monitoring."""
-    return max(60, _int_env("PARKSTAT_MAX_RUN_SECONDS", 4 * 3600))
-
-
-def required_settings() -> dict:
-    """What parkstat needs of the instance (the values it sets; everything else is the operator's)."""
-    ticks = max(1, _int_env("PARKSTAT_KEEP_TICKS_DAYS", 30))
+def required_settings(settings: Settings) -> dict:
+    """What parkstat needs of the instance (the values it sets; everything else is the operator's):
+    run monitoring stops a refresh running longer than the setting max_run_seconds; ticks are
+    kept keep_ticks_days."""
+    ticks = settings.keep_ticks_days
     return {
         "telemetry": {"enabled": False},
         # one run at a time: the schedule and the landing sensor never run two refreshes together
         "run_coordinator": {"module": "dagster.core.run_coordinator", "class": "QueuedRunCoordinator",
                             "config": {"max_concurrent_runs": 1}},
         "run_monitoring": {"enabled": True, "start_timeout_seconds": 300, "cancel_timeout_seconds": 300,
-                           "max_runtime_seconds": max_run_seconds(), "poll_interval_seconds": 60},
+                           "max_runtime_seconds": int(settings.max_run_seconds), "poll_interval_seconds": 60},
         "retention": {"schedule": {"purge_after_days": ticks},
                       "sensor": {"purge_after_days": {"skipped": min(7, ticks), "success": ticks,
                                                       "failure": ticks}}},
@@ -127,7 +119,7 @@ def reconcile_instance(home: WarehouseHome) -> list[str]:
         return _reconcile(home)
 
 
-def _reconcile(home: WarehouseHome) -> list[str]:
+def _reconcile(home: WarehouseHome, settings: Settings | None = None) -> list[str]:
     cfg = home.dagster_home / "dagster.yaml"
     changes: list[str] = []
     current: dict = {}
@@ -142,7 +134,7 @@ def _reconcile(home: WarehouseHome) -> list[str]:
             changes.append(f"dagster.yaml was not valid YAML ({str(exc).splitlines()[0]}); kept as {broken.name}")
         if isinstance(loaded, dict):
             current = loaded
-    merged = _merge(current, required_settings())
+    merged = _merge(current, required_settings(settings or _current()))
     if merged != current or not cfg.exists():
         changed = sorted(k for k in merged if merged.get(k) != current.get(k))
         if cfg.exists():
@@ -235,10 +227,10 @@ def recover_orphaned_runs(instance, found_by: str, home: WarehouseHome | None = 
 
 def prune_runs(instance, days: int | None = None) -> int:
     """Delete finished runs (with their event logs) last updated more than
-    ``days`` (PARKSTAT_KEEP_RUNS_DAYS, default 400) ago; returns how many."""
+    ``days`` (the setting keep_runs_days, PARKSTAT_KEEP_RUNS_DAYS, 400) ago; returns how many."""
     from dagster import DagsterRunStatus, RunsFilter
 
-    days = days if days is not None else max(1, _int_env("PARKSTAT_KEEP_RUNS_DAYS", 400))
+    days = days if days is not None else _current().keep_runs_days
     cutoff = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days)
     done = [DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED]
     records = instance.get_run_records(filters=RunsFilter(statuses=done, updated_before=cutoff), limit=500)
@@ -247,18 +239,19 @@ def prune_runs(instance, days: int | None = None) -> int:
     return len(records)
 
 
-def start_instance(home: WarehouseHome, found_by: str) -> list[str]:
+def start_instance(home: WarehouseHome, found_by: str, settings: Settings | None = None) -> list[str]:
     """What every start does: reconcile the instance's files, then fail the runs
     whose process is gone and prune old runs. Returns lines worth telling."""
     from dagster import DagsterInstance
 
+    settings = settings or _current()
     with instance_lock(home):  # one start at a time (see instance_lock)
-        notes = _reconcile(home)
+        notes = _reconcile(home, settings)
         os.environ["DAGSTER_HOME"] = str(home.dagster_home)
         with DagsterInstance.from_config(str(home.dagster_home)) as instance:
             for run_id in recover_orphaned_runs(instance, found_by, home):
                 notes.append(f"run {run_id[:8]} was left running by a process that is gone: marked failed")
-            pruned = prune_runs(instance)
+            pruned = prune_runs(instance, settings.keep_runs_days)
             if pruned:
                 notes.append(f"{pruned} old runs and their event logs deleted (PARKSTAT_KEEP_RUNS_DAYS)")
     return notes

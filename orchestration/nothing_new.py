@@ -37,7 +37,7 @@ from orchestration.project import DBT_DIR
 CODE_DIR = Path(__file__).parent
 
 
-def build_fingerprint(home_calendar: Path | None = None) -> str:
+def build_fingerprint(home_calendar: Path | None = None, settings=None) -> str:
     """What an incremental build assumes unchanged since the last one: the dbt
     project (models, macros, config) and the reference data (divisions, the
     calendar...). When it changes, the next build is a full one."""
@@ -46,7 +46,7 @@ def build_fingerprint(home_calendar: Path | None = None) -> str:
     files += [DBT_DIR / "dbt_project.yml", *REFERENCE_DIR.glob("*.csv")]
     from ingest.reference import calendar_path
 
-    own = calendar_path(home_calendar)
+    own = calendar_path(home_calendar, settings)
     files += [own] if own.parent != REFERENCE_DIR else []
     for p in sorted(files):
         h.update(str(p.relative_to(p.anchor)).encode() + b"\0" + p.read_bytes() + b"\0")

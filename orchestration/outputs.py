@@ -43,14 +43,15 @@ def completeness_sql(columns: list[str]) -> str | None:
 
 
 def workbook_max_rows() -> int:
-    """Rows per sheet of the leaders' workbook (PARKSTAT_WORKBOOK_MAX_ROWS, 50,000):
+    """Rows per sheet of the leaders' workbook (the setting workbook_max_rows,
+    PARKSTAT_WORKBOOK_MAX_ROWS, 50,000):
     a mart with more keeps its latest periods that fit. At national size the
     marts hold millions of rows; the whole of each is in marts/*.parquet and the
     published file, and a workbook of them would take minutes to write and
     longer to open."""
-    import os
+    from ingest.config import current
 
-    return min(EXCEL_MAX_ROWS, int(os.environ.get("PARKSTAT_WORKBOOK_MAX_ROWS", 50_000)))
+    return min(EXCEL_MAX_ROWS, current().workbook_max_rows)
 
 
 def _latest_periods(con: duckdb.DuckDBPyConnection, table: str, budget: int) -> str | None:

@@ -179,11 +179,11 @@ def verify_candidate(candidate: Path, counts: dict[str, int], required: list[str
 
 
 def keep_publishes() -> int:
-    """How many publishes ``published/history/`` keeps (PARKSTAT_KEEP_PUBLISHES, default 7)."""
-    try:
-        return max(1, int(os.environ.get("PARKSTAT_KEEP_PUBLISHES", "7")))
-    except ValueError:
-        return 7
+    """How many publishes ``published/history/`` keeps (the setting keep_publishes,
+    PARKSTAT_KEEP_PUBLISHES, 7)."""
+    from ingest.config import current
+
+    return current().keep_publishes
 
 
 def _link_or_copy(src: Path, dst: Path) -> None:

@@ -1,4 +1,4 @@
-"""Resources: the warehouse home (paths and the environment dbt reads) and dbt."""
+"""Resources: the warehouse home (paths, settings and the environment dbt reads) and dbt."""
 
 from __future__ import annotations
 
@@ -9,18 +9,39 @@ from pathlib import Path
 
 from dagster import ConfigurableResource, InitResourceContext
 from dagster_dbt import DbtCliResource
+from pydantic import PrivateAttr
 
+from ingest.config import Settings, edge_settings
 from ingest.settings import WarehouseHome, quiet_environment
-from orchestration.engines import Build, check_target, default_target
+from orchestration.engines import Build, check_target
 from orchestration.project import dbt_project
 
 
 class WarehouseResource(ConfigurableResource):
     """Where the warehouse lives and which engine dbt builds on (``target``:
-    duckdb or spark). Sets the variables dbt's profile and sources read."""
+    duckdb or spark; run config ``resources: {warehouse: {config: {home: ..., target:
+    spark}}}``, its default the setting ``target``). A run's settings are loaded
+    when it starts (``settings``: the environment over the home's parkstat.toml);
+    sets the variables dbt's profile and sources read."""
 
     home: str
     target: str = "duckdb"
+    _settings: Settings | None = PrivateAttr(default=None)
+
+    @property
+    def settings(self) -> Settings:
+        """The run's settings, read once when it started (read now outside a run)."""
+        if self._settings is None:
+            self._settings = self._load()
+        return self._settings
+
+    def _load(self) -> Settings:
+        """Those of the edge that started the run in its own process (``parkstat refresh``),
+        else the environment's and the home's parkstat.toml (a run the daemon launched)."""
+        edge = edge_settings()
+        if edge is not None and edge.home == Path(self.home).resolve():
+            return edge
+        return Settings.load(home=Path(self.home))
 
     @property
     def paths(self) -> WarehouseHome:
@@ -36,7 +57,9 @@ class WarehouseResource(ConfigurableResource):
 
         # the process that executes the run, so a later start can tell when it is gone
         tag_run_with_process(context.instance, context.dagster_run)
+        self._settings = self._load()
         paths = self.paths
+        os.environ.update(self._settings.for_dbt())  # dbt's profile reads them (dbt_project/profiles.yml)
         os.environ["PARKSTAT_WORK_DB"] = str(paths.work_db)
         os.environ["PARKSTAT_STAGED"] = str(paths.staged)
         os.environ["PARKSTAT_SPARK_DIR"] = str(paths.spark_dir)
@@ -51,8 +74,8 @@ def dbt_executable() -> str:
     return shutil.which("dbt") or "dbt"
 
 
-def build_resources(home: WarehouseHome, target: str | None = None) -> dict:
+def build_resources(home: WarehouseHome, target: str) -> dict:
     return {
-        "warehouse": WarehouseResource(home=str(home.root), target=check_target(target or default_target())),
+        "warehouse": WarehouseResource(home=str(home.root), target=check_target(target)),
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
     }

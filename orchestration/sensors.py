@@ -5,27 +5,15 @@ warehouse home)."""
 
 
 import hashlib
-import os
 
 from dagster import (DagsterInvariantViolationError, DefaultSensorStatus, RunFailureSensorContext, RunRequest, SensorEvaluationContext, SkipReason,
                      run_failure_sensor, sensor)
 
+from ingest.config import Settings, current
 from ingest.pipeline import scan_landing
 from ingest.settings import WarehouseHome
 from orchestration.alerts import check_staleness, write_alert
 from orchestration.jobs import nightly_refresh
-
-
-def _seconds(name: str, default: float) -> float:
-    try:
-        return max(1.0, float(os.environ.get(name, default)))
-    except ValueError:
-        return default
-
-
-def landing_interval() -> int:
-    """PARKSTAT_LANDING_SENSOR_SECONDS [60]: how often the daemon looks at the landing area."""
-    return int(_seconds("PARKSTAT_LANDING_SENSOR_SECONDS", 60))
 
 
 def landing_fingerprint(home: WarehouseHome) -> str | None:
@@ -42,8 +30,11 @@ def landing_fingerprint(home: WarehouseHome) -> str | None:
     return hashlib.sha256("\n".join(waiting).encode("utf-8", "surrogateescape")).hexdigest()
 
 
-def build_landing_sensor(home: WarehouseHome):
-    @sensor(name="landing_sensor", job=nightly_refresh, minimum_interval_seconds=landing_interval(),
+def build_landing_sensor(home: WarehouseHome, settings: Settings | None = None):
+    """Looks every landing_sensor_seconds (a setting; ``settings``: the definitions', else current())."""
+    every = int((settings or current()).landing_sensor_seconds)
+
+    @sensor(name="landing_sensor", job=nightly_refresh, minimum_interval_seconds=every,
             default_status=DefaultSensorStatus.RUNNING,
             description="Starts the refresh when files wait in the landing area; marks failed the runs "
                         "whose process is gone, so the queue moves.")
@@ -67,8 +58,11 @@ def build_landing_sensor(home: WarehouseHome):
     return landing_sensor
 
 
-def build_staleness_sensor(home: WarehouseHome):
-    @sensor(name="publish_staleness_alert", minimum_interval_seconds=int(_seconds("PARKSTAT_STALE_CHECK_SECONDS", 600)),
+def build_staleness_sensor(home: WarehouseHome, settings: Settings | None = None):
+    """Looks every stale_check_seconds; the limit (stale_after_hours) is read at each tick."""
+    every = int((settings or current()).stale_check_seconds)
+
+    @sensor(name="publish_staleness_alert", minimum_interval_seconds=every,
             default_status=DefaultSensorStatus.RUNNING,
             description="Writes an alert under alerts/ when the last successful publish is older than "
                         "PARKSTAT_STALE_AFTER_HOURS (26 h), once per stale spell.")
