@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from benchmarks.generate import SIZES
+from ingest.synthetic import BENCHMARK_SIZES as SIZES
 
 app = typer.Typer(add_completion=False)
 
@@ -25,7 +25,7 @@ def main(size: str = typer.Option("province", help=f"One of {', '.join(SIZES)}."
         raise typer.BadParameter(f"unknown size {size!r}; choose one of {', '.join(SIZES)}", param_hint="--size")
     quiet_environment()
     if generate_only:
-        from benchmarks.generate import generate
+        from ingest.synthetic import generate
 
         out = workdir.resolve() / f"data-{size}-{seed}"
         typer.echo(json.dumps(generate(size, out, seed), ensure_ascii=False))

@@ -25,9 +25,9 @@ import duckdb
 import polars as pl
 
 from benchmarks.baseline import compile_script, run_script
-from benchmarks.generate import SIZES, generate
 from ingest.ledger import NO_EXTENSIONS
 from ingest.settings import WarehouseHome
+from ingest.synthetic import SIZES, generate
 
 # what analysts ask most (docs/analysts.md), written for any generated size:
 # each is run QUERY_REPEATS times on the published file, read-only. The

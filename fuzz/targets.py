@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 import random
 import signal
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from ingest.layout import Layout, LayoutProblem, find_layout
 from ingest.ledger import Ledger
 from ingest.pipeline import Arrival, _validate_unguarded, examine
 from ingest.readers import UnreadableFile, read_grid
+from ingest.synthetic.files import csv_bytes, xls_bytes, xlsx_bytes
 from ingest.text import split_header_unit
 from ingest.values import ValueProblem, money_to_wan, parse_code, parse_date, parse_number, parse_period
 from ingest.validate import Parsed
@@ -45,32 +45,12 @@ def grids() -> st.SearchStrategy[list[list[str]]]:
 
 
 def _seed_files() -> list[bytes]:
-    from openpyxl import Workbook
-
     rows = [["2022年重点项目"], ["单位：万元"], ["统计期", "项目代码", "项目名称", "所属地区代码", "总投资", "年度计划投资",
                                           "本年累计完成投资"], ["2022-04", "A", "甲", "431381", "100", "50", "20"]]
-    out = []
-    buf = io.StringIO()
-    import csv
-    csv.writer(buf).writerows(rows)
-    out += [buf.getvalue().encode("utf-8"), buf.getvalue().encode("gbk"), buf.getvalue().encode("utf-16")]
-    wb = Workbook()
-    for r in rows:
-        wb.active.append(r)
-    b = io.BytesIO()
-    wb.save(b)
-    out.append(b.getvalue())
+    out = [csv_bytes(rows, enc, "\r\n") for enc in ("utf-8", "gbk", "utf-16")]
+    out.append(xlsx_bytes(rows, sheet="Sheet"))
     try:
-        import xlwt
-
-        x = xlwt.Workbook()
-        ws = x.add_sheet("s")
-        for i, r in enumerate(rows):
-            for j, v in enumerate(r):
-                ws.write(i, j, v)
-        b = io.BytesIO()
-        x.save(b)
-        out.append(b.getvalue())
+        out.append(xls_bytes(rows, sheet="s"))
     except ImportError:  # pragma: no cover - xlwt is a dev dependency
         pass
     return out
@@ -87,11 +67,8 @@ def files(draw) -> tuple[str, bytes]:
         data = draw(st.binary(max_size=4000))
     elif how == "grid":
         g = draw(grids())
-        buf = io.StringIO()
-        import csv
-        csv.writer(buf).writerows(g)
         enc = draw(st.sampled_from(["utf-8", "utf-8-sig", "gb18030", "utf-16"]))
-        data = buf.getvalue().encode(enc, errors="replace")
+        data = csv_bytes(g, enc, "\r\n", errors="replace")
     else:
         seed = bytearray(draw(st.sampled_from(SEEDS)))
         rnd = random.Random(draw(st.integers(0, 2**32 - 1)))

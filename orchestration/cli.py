@@ -176,13 +176,10 @@ def demo(home: Optional[Path] = HomeOption,
     """Write the bundled sample submissions into the landing area and refresh. The
     home gets the sample's reporting calendar (it ends where the sample's data ends)
     and a file to try ``parkstat check`` on (examples/)."""
-    from ingest.sample_files import write_check_example, write_sample, write_sample_calendar
+    from ingest.synthetic.sample import write_demo
 
     h = _home(home, settle_seconds=0)  # the sample is written a moment before it is taken, whole
-    write_sample_calendar(h.reporting_calendar)
-    files = write_sample(h.landing)
-    qiyang = next(p for p in files if p.parent.name == "431181" and "1-4月" in p.name)
-    example = write_check_example(h.root / "examples", qiyang)
+    files, example = write_demo(h)
     typer.echo(f"wrote {len(files)} sample submissions under {h.landing}")
     if not run_refresh(h, verbose=verbose):
         raise typer.Exit(1)

@@ -1,10 +1,10 @@
 """Shared helpers: a fresh warehouse home per test, writers for real files in
-every promised shape, and the real refresh (the Dagster job, in-process)."""
+every promised shape (the generator's, ``ingest/synthetic/files.py``), and the
+real refresh (the Dagster job, in-process)."""
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import io
 import os
 from pathlib import Path
@@ -13,6 +13,8 @@ import duckdb
 import pytest
 
 from ingest.settings import WarehouseHome
+# the file builders the tests import from here are the generator's own
+from ingest.synthetic.files import csv_bytes, workbook, xls_bytes, xlsx_bytes  # noqa: F401
 
 # The longest modules first (pytest-xdist hands out whole modules in collection
 # order, --no-loadscope-reorder): a long module started last would run alone at
@@ -63,49 +65,6 @@ def make_home(path: Path) -> WarehouseHome:
     return WarehouseHome(path).ensure()
 
 
-def csv_bytes(rows: list[list], encoding: str = "utf-8") -> bytes:
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerows(rows)
-    return buf.getvalue().encode(encoding)
-
-
-def xlsx_bytes(rows: list[list], sheet: str = "Sheet1", merges: list[str] = ()) -> bytes:
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = sheet
-    for r in rows:
-        ws.append(r)
-    for m in merges:
-        ws.merge_cells(m)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
-
-def workbook(sheets: list[tuple[str, list[list], str]], *, merges=(), formats=None) -> bytes:
-    """An XLSX of several sheets: (title, rows, state: visible | hidden) each;
-    ``merges`` and ``formats`` ({cell: number format}) on the first visible one."""
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    wb.remove(wb.active)
-    for title, rows, state in sheets:
-        ws = wb.create_sheet(title)
-        for r in rows:
-            ws.append(r)
-        ws.sheet_state = state
-    first = wb[next(title for title, _rows, state in sheets if state == "visible")]
-    for m in merges:
-        first.merge_cells(m)
-    for cell, fmt in (formats or {}).items():
-        first[cell].number_format = fmt
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
-
 def encrypted(data: bytes, password: str = "口令") -> bytes:
     """An Office file encrypted with a password to open it, as Excel writes one (msoffcrypto-tool)."""
     from msoffcrypto.format.ooxml import OOXMLFile
@@ -113,21 +72,6 @@ def encrypted(data: bytes, password: str = "口令") -> bytes:
     out = io.BytesIO()
     OOXMLFile(io.BytesIO(data)).encrypt(password, out)
     return out.getvalue()
-
-
-def xls_bytes(rows: list[list], sheet: str = "Sheet1") -> bytes:
-    """A legacy Excel 97-2003 workbook (BIFF8), written with xlwt."""
-    import xlwt
-
-    wb = xlwt.Workbook(encoding="utf-8")
-    ws = wb.add_sheet(sheet)
-    for r, row in enumerate(rows):
-        for c, v in enumerate(row):
-            if v is not None:
-                ws.write(r, c, v)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
 
 
 def drop(home: WarehouseHome, submitter: str, name: str, data: bytes) -> Path:

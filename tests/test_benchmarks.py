@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from benchmarks.generate import generate
+from ingest.synthetic import generate
 from benchmarks.run import run
 from ingest.settings import WarehouseHome
 from orchestration.publish import list_publishes

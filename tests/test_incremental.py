@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from benchmarks.generate import SIZES, generate
+from ingest.synthetic import SIZES, generate
 from ingest.settings import WarehouseHome
 from orchestration.project import DBT_DIR
 from tests.conftest import env_vars, make_home, refresh

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.sample_files import write_sample, write_sample_calendar
+from ingest.synthetic.sample import write_demo
 from tests.conftest import env_vars, make_home, query, refresh
 
 NOW = "2024-06-15T09:00:00"
@@ -35,8 +35,7 @@ ANALYSTS = Path(__file__).parents[1] / "docs" / "analysts.md"
 def sample(tmp_path_factory):
     with env_vars(PARKSTAT_NOW=NOW):
         home = make_home(tmp_path_factory.mktemp("sample") / "wh")
-        write_sample(home.landing)
-        write_sample_calendar(home.reporting_calendar)  # as the demo does: the calendar ends with the data
+        write_demo(home)  # as the demo does: its calendar (it ends with the data) and the sample
         assert refresh(home)
         yield home
 

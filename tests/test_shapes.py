@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from ingest import reference
 from ingest.pipeline import ingest_landing
-from tests.conftest import csv_bytes, drop, ledger_rows, make_home, xls_bytes, xlsx_bytes
+from ingest.synthetic.shapes import PERIOD_STYLES, period_text
+from tests.conftest import csv_bytes, drop, ledger_rows, make_home, workbook, xls_bytes, xlsx_bytes
 
 REGISTRY = [["园区代码", "园区名称", "所属地区代码", "园区级别", "规划面积（亩）"],
             ["431300-ETDZ", "娄底经济技术开发区", "431302", "国家级", "30,000"],
@@ -81,7 +82,7 @@ PROJECT_SHAPES = {
         ["2022.4", "XM-001", "冷钢技改", "431381", "431300-LSJ", "改建和技术改造", "续建", "5", "12000", "4100",
          "2021/3/1"],
         ["2022.4", "XM-002", "新材料产业园", "431381", "无", "新建", "新开工", "8", "20000", "2500", "-"]], "gb18030"),
-    "english_utf8_bom": b"\xef\xbb\xbf" + csv_bytes([
+    "english_utf8_bom": csv_bytes(bom=True, rows=[
         ["period", "project_code", "project_name", "region_code", "park_code", "nature", "stage",
          "total_investment", "annual_plan", "ytd_completed", "start_date"],
         ["2022-04", "XM-001", "冷钢技改", "431381", "431300-LSJ", "改建和技术改造", "续建", "50000", "12000", "4100",
@@ -104,18 +105,9 @@ def test_key_project_reports_in_every_shape(home, shape):
 
 
 def test_the_sheet_that_names_the_kind_is_read(home):
-    from openpyxl import Workbook
-    import io
-
-    wb = Workbook()
-    wb.active.title = "填表说明"
-    wb.active.append(["请按要求填写"])
-    ws = wb.create_sheet("園區指標")
-    for row in [["统计期", "园区代码", "税收"], ["2022-04", "431300-ETDZ", 12]]:
-        ws.append(row)
-    buf = io.BytesIO()
-    wb.save(buf)
-    take(home, "431300", "workbook.xlsx", buf.getvalue())
+    data = workbook([("填表说明", [["请按要求填写"]], "visible"),
+                     ("園區指標", [["统计期", "园区代码", "税收"], ["2022-04", "431300-ETDZ", 12]], "visible")])
+    take(home, "431300", "workbook.xlsx", data)
     assert ledger_rows(home, "select f.sheet, iv.value_wan from indicator_values iv join files f using (file_id)") \
         == [("園區指標", 12.0)]
 
@@ -186,12 +178,10 @@ BRACKETS = [("（", "）"), ("(", ")"), ("[", "]"), ("【", "】")]
 FULLWIDTH = str.maketrans("0123456789,.", "０１２３４５６７８９，．")
 
 
-def period_text(year: int, month: int, style: int) -> str:
-    styles = [f"{year}-{month:02d}", f"{year}{month:02d}", f"{year}.{month}", f"{year}年{month}月",
-              f"{year}年1-{month}月", f"{year}-{month}"]
-    if month == 12:
-        styles += [f"{year}", f"{year}年"]
-    return styles[style % len(styles)]
+def drawn_period(year: int, month: int, style: int) -> str:
+    """One of the generator's period spellings (the year ones for December only)."""
+    styles = PERIOD_STYLES if month == 12 else [s for s in PERIOD_STYLES if not s.startswith("year")]
+    return period_text(styles[style % len(styles)], year, month)
 
 
 def number_text(v: Decimal, style: str) -> str:
@@ -259,7 +249,7 @@ def render(sub: dict) -> tuple[str, bytes, dict]:
     rate = Decimal(str(reference.usd_rates()[sub["year"]]))
     for p in sub["parks"]:
         for m in sub["months"]:
-            row = [period_text(sub["year"], m, sub["period_style"] + m), p]
+            row = [drawn_period(sub["year"], m, sub["period_style"] + m), p]
             for ind in sub["indicators"]:
                 wan = sub["values"][(p, m, ind)]
                 if ind == "import_export" and sub["usd"]:

@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from benchmarks.generate import generate
+from ingest.synthetic import generate
 from ingest.settings import WarehouseHome
 from orchestration.engines import compare_published, missing_requirements
 from tests.conftest import csv_bytes, xlsx_bytes

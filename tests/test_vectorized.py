@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from benchmarks.generate import generate
+from ingest.synthetic import generate
 from ingest.layout import SCAN_ROWS, Layout, find_layout
 from ingest.readers import read_grid
 from ingest.validate import parse_rows

@@ -1,6 +1,7 @@
-"""The bundled sample: a deterministic (seeded) Hunan province, 2019–2023, written
-as the submission files counties, cities and the province would send, in the
-messy shapes the contract promises (the files: ``ingest/sample_files.py``).
+"""The model of the bundled sample (the generator's ``sample`` size): a
+deterministic (seeded) Hunan province, 2019–2023, written as the submission
+files counties, cities and the province would send, in the messy shapes the
+contract promises (the files: ``ingest/synthetic/sample.py``).
 
 It reproduces the seed documents' figures:
 - 娄底's 2020 park shares (GDP 32.3 %, 规模工业增加值 68 %, 高新技术产业增加值 80.9 %,
@@ -33,10 +34,12 @@ import random
 from dataclasses import dataclass
 
 from ingest import reference
+from ingest.synthetic.codes import CHAINS, NATURES
+from ingest.synthetic.sizes import SIZES
 
-SEED = 20220430
+SEED = SIZES["sample"].seed
 PROVINCE = "430000"
-YEARS = range(2019, 2024)
+YEARS = range(SIZES["sample"].years[0], SIZES["sample"].years[-1] + 1)
 LOUDI = "431300"
 # the seeds' 2020 figures: park share of the city (娄底) and of the province, in percent
 LOUDI_2020 = {"gdp": 32.3, "industrial_value_added": 68.0, "hightech_value_added": 80.9,
@@ -73,10 +76,6 @@ HENGYANG_FAI_2021 = round(9_046_000 / 0.47)  # parks = 47.0 %
 LOUDI_PROFIT_GROWTH_2021 = (1.265, 1.151)  # parks, city: 26.5 % vs 15.1 % (11.4 points)
 # key projects (万元): (region, year, month) -> (annual plan, completed January to that month)
 PROJECT_TARGETS = {(QIYANG, 2022, 4): (1_600_000, 539_300), (LOUDI, 2021, 6): (719_600, 697_300)}
-CHAINS = ["工程机械", "先进钢铁材料", "新能源", "电子信息", "新材料", "农产品加工", "生物医药", "轻纺制鞋"]
-NATURES = ["新建", "扩建", "改建和技术改造", "迁建"]
-KIND_ZH_TITLE = {"park_indicators": "园区主要经济指标", "region_indicators": "地区主要经济指标",
-                 "park_registry": "园区名录"}
 
 
 @dataclass
@@ -97,14 +96,6 @@ def hunan() -> tuple[dict[str, str], dict[str, list[str]]]:
     counties = {c: sorted(k for k, d in divs.items() if d.parent_code == c and d.level == "county"
                           and d.valid_to is None and not d.is_statistical) for c in cities}
     return cities, counties
-
-
-def reported_code(code: str, year: int) -> str:
-    """The code a submitter would have used that year (祁阳县 431121 before 2021)."""
-    for old, d in reference.divisions().items():
-        if d.successor_code == code and d.valid_to is not None and year <= d.valid_to and d.level == "county":
-            return old
-    return code
 
 
 def build(seed: int = SEED):
@@ -383,5 +374,3 @@ def _split(total: int, weights: list[float]) -> list[int]:
     parts[-1] = total - sum(parts[:-1])
     return parts
 
-
-# -- writing files in the contract's shapes --------------------------------------

@@ -1,4 +1,5 @@
-"""A deterministic, seeded generator of submissions at benchmark scale.
+"""The benchmark's sizes (``tiny``, ``province``, ``national``): a deterministic,
+seeded generator of submissions at scale.
 
 Every current county-level division of the national division list
 (``ingest/reference/divisions.csv``) hosts parks and key projects; each city
@@ -8,14 +9,14 @@ Every current county-level division of the national division list
 * each year's park and region indicators (年报),
 * each month's key-project report (月报, 1-2月 together), one file per month.
 
-Shapes rotate by city: UTF-8 with Chinese headers and 万元 in the header; GBK
-with a title row and a ``单位：亿元`` line; UTF-8 with a BOM and the contract's
-English field names; GB18030 in 元; and, for one city in fifty, the monthly
-report as an XLSX workbook. Period texts vary as submitters write them
-(``2024-05``, ``2024年1-5月``, ``2024年5月``).
+Shapes (``shapes.csv``) rotate by city: UTF-8 with Chinese headers and 万元 in
+the header; GBK with a title row and a ``单位：亿元`` line; UTF-8 with a BOM and
+the contract's English field names; GB18030 in 元; and, for one city in fifty,
+the monthly report as an XLSX workbook with a unit line. Period texts vary as
+the shapes spell them (``2024-05``, ``2024年1-5月``, ``2024年5月``).
 
-Sizes: ``tiny`` (tests), ``province`` (Hunan), ``national`` (all of China:
-~2,850 counties, ~2,500 parks, 200,000 projects, five years ≈ 11 M
+Sizes (``sizes.py``): ``tiny`` (tests), ``province`` (Hunan), ``national`` (all
+of China: ~2,850 counties, ~2,500 parks, 200,000 projects, five years ≈ 11 M
 project-months). The last month is held back in ``increment/`` for the
 benchmark's nightly increment.
 """
@@ -24,45 +25,26 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
 from ingest import reference
+from ingest.synthetic.codes import CHAINS, NATURES, reported_code
+from ingest.synthetic.shapes import period_text, shapes, write_table
+from ingest.synthetic.sizes import SIZES, Size
 
 INDICATORS = ["gdp", "industrial_value_added", "hightech_value_added", "import_export", "tax",
               "fixed_asset_investment", "industrial_revenue", "profit"]
 # share of a region's GDP each indicator is, and the parks' share of their host
 RATIO = {"gdp": 1.0, "industrial_value_added": 0.32, "hightech_value_added": 0.2, "import_export": 0.18,
          "tax": 0.08, "fixed_asset_investment": 0.7, "industrial_revenue": 1.3, "profit": 0.07}
-CHAINS = ["工程机械", "先进钢铁材料", "新能源", "电子信息", "新材料", "农产品加工", "生物医药", "轻纺制鞋"]
-NATURES = ["新建", "扩建", "改建和技术改造", "迁建"]
 PROJECT_FIELDS = ["period", "project_code", "project_name", "region_code", "park_code", "industry_chain",
                   "nature", "stage", "total_investment", "annual_plan", "ytd_completed", "start_date"]
 MONEY = {"total_investment", "annual_plan", "ytd_completed", *INDICATORS}
-SHAPES = ["zh_utf8", "gbk_title_yi", "en_bom", "gb18030_yuan"]
-
-
-@dataclass(frozen=True)
-class Size:
-    name: str
-    provinces: tuple[str, ...] | None  # two-digit prefixes; None = all
-    cities: int | None  # at most this many submitters (None = all)
-    projects: int  # in total
-    years: tuple[int, ...]
-
-    @property
-    def now(self) -> str:
-        """The moment the benchmark's runs pretend to happen (PARKSTAT_NOW)."""
-        return f"{self.years[-1] + 1}-01-20T02:00:00"
-
-
-SIZES = {
-    "tiny": Size("tiny", ("43",), 3, 120, (2023, 2024)),
-    "province": Size("province", ("43",), None, 8_500, (2020, 2021, 2022, 2023, 2024)),
-    "national": Size("national", None, None, 200_000, (2020, 2021, 2022, 2023, 2024)),
-}
+# the shapes (shapes.csv) the submitters take in turn; XLSX for a few
+ROTATION = ["zh_utf8", "gbk_title_yi", "en_bom", "gb18030_yuan_plain"]
+XLSX = "xlsx_unit_line"
 MONTHS = [2, *range(3, 13)]  # project reports: 1-2月 together, then monthly
 
 
@@ -80,88 +62,16 @@ def submitters(size: Size) -> dict[str, list[str]]:
     return {k: out[k] for k in keys}
 
 
-def reported_code(code: str, year: int) -> str:
-    """The code a county was reported under in ``year``: its predecessor's before
-    it existed (祁阳县 431121 until 2020, 祁阳市 431181 from 2021)."""
-    divs = reference.divisions()
-    d = divs[code]
-    if d.valid_from is None or year >= d.valid_from:
-        return code
-    for p in divs.values():
-        if p.successor_code == code and (p.valid_from is None or p.valid_from <= year) and \
-                (p.valid_to is None or year <= p.valid_to):
-            return reported_code(p.code, year)
-    return code
+def _write(path: Path, shape: str, kind: str, title: str, fields: list[str], frame: pl.DataFrame) -> None:
+    write_table(path, shape, kind, title, fields, frame.select(fields).iter_rows(), MONEY & set(fields))
 
 
-def _money(v: float, unit: str) -> str:
-    if unit == "亿元":
-        return f"{v / 10000:.6f}"
-    if unit == "元":
-        return f"{round(v * 10000):d}"
-    return f"{v:.2f}"
-
-
-def _period(shape: str, year: int, month: int) -> str:
-    if shape == "gbk_title_yi":
-        return f"{year}年1-{month}月" if month > 1 else f"{year}年1月"
-    if shape == "en_bom":
-        return f"{year}年{month}月"
-    return f"{year}-{month:02d}"
-
-
-def _unit(shape: str) -> str:
-    return {"gbk_title_yi": "亿元", "gb18030_yuan": "元"}.get(shape, "万元")
-
-
-def _headers(shape: str, kind: str, fields: list[str]) -> list[list[str]]:
-    """Header (and title/unit) lines for a shape."""
-    zh = {f.name: f.zh for f in reference.kinds()[kind]}
-    if shape == "en_bom":
-        return [fields]
-    if shape == "gbk_title_yi":
-        return [[f"{zh.get('period', '')}报表"], ["单位：亿元"], [zh[f] for f in fields]]
-    unit = _unit(shape)
-    return [[zh[f] + (f"（{unit}）" if f in MONEY else "") for f in fields]]
-
-
-def _encode(shape: str, text: str) -> bytes:
-    if shape == "gbk_title_yi":
-        return text.encode("gbk")
-    if shape == "gb18030_yuan":
-        return text.encode("gb18030")
-    if shape == "en_bom":
-        return b"\xef\xbb\xbf" + text.encode("utf-8")
-    return text.encode("utf-8")
-
-
-def _write_csv(path: Path, shape: str, kind: str, fields: list[str], frame: pl.DataFrame) -> None:
-    head = "".join(",".join(r) + "\r\n" for r in _headers(shape, kind, fields))
-    body = frame.select(fields).write_csv(include_header=False, line_terminator="\r\n", quote_style="never")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(_encode(shape, head + body))
-
-
-def _write_xlsx(path: Path, kind: str, fields: list[str], frame: pl.DataFrame, title: str) -> None:
-    from openpyxl import Workbook
-
-    zh = {f.name: f.zh for f in reference.kinds()[kind]}
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("重点项目" if kind == "project_progress" else "园区名录")
-    ws.append([title])
-    ws.append(["单位：万元"])
-    ws.append([zh[f] for f in fields])
-    for row in frame.select(fields).iter_rows():
-        ws.append([float(v) if f in MONEY and v not in (None, "") else v for f, v in zip(fields, row)])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
-
-
-def generate(size_name: str, out: Path, seed: int = 20261122) -> dict:
+def generate(size_name: str, out: Path, seed: int | None = None) -> dict:
     """Write the submissions of ``size`` under ``out/full/<submitter>/`` and the
     held-back last month under ``out/increment/<submitter>/``; returns counts
     (also written to ``out/manifest.json``). Same seed, same bytes."""
     size = SIZES[size_name]
+    seed = size.seed if seed is None else seed
     rng = random.Random(seed)
     divs = reference.divisions()
     subs = submitters(size)
@@ -173,7 +83,8 @@ def generate(size_name: str, out: Path, seed: int = 20261122) -> dict:
               "projects": 0, "project_rows": 0, "files": 0, "increment_files": 0, "bytes": 0, "now": size.now}
 
     for i, (sub, counties) in enumerate(subs.items()):
-        shape = SHAPES[i % len(SHAPES)]
+        shape = ROTATION[i % len(ROTATION)]
+        period = shapes()[shape].period
         xlsx_projects = i % 50 == 7
         name = divs[sub].name
         # parks: most counties host one, a few two
@@ -189,13 +100,10 @@ def generate(size_name: str, out: Path, seed: int = 20261122) -> dict:
         if parks:
             reg = pl.DataFrame(parks)
             fields = ["park_code", "park_name", "region_code", "park_level", "area_mu"]
-            if i % 10 == 5:
-                _write_xlsx(full / f"{name}园区名录.xlsx", "park_registry", fields, reg, f"{name}产业园区名录")
-            else:
-                _write_csv(full / f"{name}园区名录.csv", shape, "park_registry", fields, reg)
+            _write(full / f"{name}园区名录", XLSX if i % 10 == 5 else shape, "park_registry", f"{name}产业园区名录",
+                   fields, reg)
 
         # annual indicators: regions (the city and its counties) and parks
-        unit = _unit(shape)
         base = {c: rng.uniform(80, 900) * 10000 for c in counties}  # county GDP in 万元
         base[sub] = sum(base.values()) * 1.15
         for y in years:
@@ -204,18 +112,19 @@ def generate(size_name: str, out: Path, seed: int = 20261122) -> dict:
             for c in [sub, *counties]:
                 g = base[c] * growth * rng.uniform(0.97, 1.03)
                 rc = reported_code(c, y)
-                rrows.append({"period": _period(shape, y, 12), "region_code": rc, "region_name": divs[rc].name,
-                              **{k: _money(g * RATIO[k] * rng.uniform(0.9, 1.1), unit) for k in INDICATORS}})
+                rrows.append({"period": period_text(period, y, 12), "region_code": rc, "region_name": divs[rc].name,
+                              **{k: g * RATIO[k] * rng.uniform(0.9, 1.1) for k in INDICATORS}})
                 for p in (p for p in parks if p["region_code"] == c):
                     share = rng.uniform(0.15, 0.4)
-                    prows.append({"period": _period(shape, y, 12), "park_code": p["park_code"],
-                                  "park_name": p["park_name"],
-                                  **{k: _money(g * share * RATIO[k], unit) for k in INDICATORS}})
+                    prows.append({"period": period_text(period, y, 12), "park_code": p["park_code"],
+                                  "park_name": p["park_name"], **{k: g * share * RATIO[k] for k in INDICATORS}})
             rf = ["period", "region_code", "region_name", *INDICATORS]
-            _write_csv(full / f"{name}{y}年地区主要指标.csv", shape, "region_indicators", rf, pl.DataFrame(rrows))
+            _write(full / f"{name}{y}年地区主要指标", shape, "region_indicators", f"{y}年{name}地区主要经济指标", rf,
+                   pl.DataFrame(rrows))
             if prows:
                 pf = ["period", "park_code", "park_name", *INDICATORS]
-                _write_csv(full / f"{name}{y}年园区主要指标.csv", shape, "park_indicators", pf, pl.DataFrame(prows))
+                _write(full / f"{name}{y}年园区主要指标", shape, "park_indicators", f"{y}年{name}园区主要经济指标", pf,
+                       pl.DataFrame(prows))
 
         # key projects: attributes once, then every month's cumulative figures (vectorised)
         projects = []
@@ -225,7 +134,8 @@ def generate(size_name: str, out: Path, seed: int = 20261122) -> dict:
                 start = rng.randint(years[0] - 2, years[-1])
                 total = round(rng.uniform(0.5, 40) * 10000, 2)
                 projects.append({"project_code": f"XM{c}{k:04d}", "project_name": f"{divs[c].name}重点项目{k + 1}号",
-                                 "region_code": c, "park_code": rng.choice(cparks) if cparks and rng.random() < 0.6 else "",
+                                 "region_code": c,
+                                 "park_code": rng.choice(cparks) if cparks and rng.random() < 0.6 else "",
                                  "industry_chain": rng.choice(CHAINS), "nature": rng.choice(NATURES),
                                  "start_year": start, "total": total,
                                  "start_date": f"{start}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
@@ -244,21 +154,14 @@ def generate(size_name: str, out: Path, seed: int = 20261122) -> dict:
                     plan=(pl.col("total") * pl.col("share") * (1 + 0.03 * (pl.col("year") - years[0]))).round(2))
                 .with_columns(ytd=(pl.col("plan") * pl.col("month") / 12 * pl.col("pace")).round(2)))
         counts["project_rows"] += rows.height
-        fmt = {"亿元": lambda e: (e / 10000).round(6).cast(pl.String),
-               "元": lambda e: (e * 10000).round(0).cast(pl.Int64).cast(pl.String),
-               "万元": lambda e: e.round(2).cast(pl.String)}[unit]
+        month_shape = XLSX if xlsx_projects else shape
         for (y, m), part in rows.group_by(["year", "month"], maintain_order=True):
-            text = part.with_columns(
-                period=pl.lit(_period(shape, y, m)), total_investment=fmt(pl.col("total")),
-                annual_plan=fmt(pl.col("plan")), ytd_completed=fmt(pl.col("ytd")))
+            frame = part.with_columns(period=pl.lit(period_text(shapes()[month_shape].period, y, m)),
+                                      total_investment=pl.col("total"), annual_plan=pl.col("plan"),
+                                      ytd_completed=pl.col("ytd"))
             where = (out / "increment" / sub) if (y, m) == last else full
             stem = f"{y}年1-{m}月{name}重点产业项目进度"
-            if xlsx_projects:
-                _write_xlsx(where / f"{stem}.xlsx", "project_progress", PROJECT_FIELDS,
-                            text.with_columns(total_investment=pl.col("total"), annual_plan=pl.col("plan"),
-                                              ytd_completed=pl.col("ytd")), stem)
-            else:
-                _write_csv(where / f"{stem}.csv", shape, "project_progress", PROJECT_FIELDS, text)
+            _write(where / stem, month_shape, "project_progress", stem, PROJECT_FIELDS, frame)
 
     for part in ("full", "increment"):
         files = [p for p in (out / part).rglob("*") if p.is_file()]
