@@ -20,7 +20,7 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from orchestration.cli import app
+from orchestration.cli import _home, app, run_refresh
 from tests.conftest import csv_bytes, drop, env_vars, make_home, query, refresh
 
 HOSTILE_NAME = '=HYPERLINK("http://example.invalid","点我")<script>alert(1)</script>'
@@ -76,22 +76,36 @@ def ops(tmp_path_factory):
         drop(home, "431381", "=cmd|' /C calc'!A0.csv", csv_bytes([PROJ_H, ["2022-04", "P1", "冷钢技改", "431381",
                                                                           "9000", "4000", "1500"]]))
         assert refresh(home)
-        state = {"home": home, "first": marts_snapshot(home)}
-        yield state
+        # three publishes, each one's marts kept: the first data, the same again (a full refresh
+        # always publishes), and a correction. Every test reads these or adds to them: none needs
+        # another to have run first
+        snaps = {served_id(home): marts_snapshot(home)}
+        assert run_refresh(_home(home.root), full_refresh=True)
+        snaps[served_id(home)] = marts_snapshot(home)
+        drop(home, "431300", "园区（更正）.csv", csv_bytes([PARK_H, ["2021", "431300-ETDZ", "3300", "360"],
+                                                         ["2021", "431300-LSJ", "1200", "130"]]))
+        assert refresh(home)
+        snaps[served_id(home)] = marts_snapshot(home)
+        assert len(snaps) == 3
+        yield {"home": home, "snaps": snaps}
+
+
+def served_id(home) -> str:
+    return os.readlink(home.current).rsplit("/", 1)[-1]
 
 
 def test_a_refresh_without_new_input_publishes_nothing_and_a_full_one_identical_marts(ops, capsys):
-    from orchestration.cli import _home, run_refresh
-
     home = ops["home"]
     first_id = json.loads((home.current / "publish.json").read_text())["run_id"]
+    before = marts_snapshot(home)
     capsys.readouterr()
     assert refresh(home)
     assert "nothing new  since publish" in capsys.readouterr().out
     assert json.loads((home.current / "publish.json").read_text())["run_id"] == first_id  # still served
     assert run_refresh(_home(home.root), full_refresh=True)  # asked for: built and published again
-    assert marts_snapshot(home) == ops["first"]
+    assert marts_snapshot(home) == before
     assert json.loads((home.current / "publish.json").read_text())["run_id"] != first_id  # a new publish
+    ops["snaps"][served_id(home)] = before
 
 
 def test_readers_during_a_refresh_see_no_error_and_one_publish_per_answer(ops, tmp_path):
@@ -105,9 +119,7 @@ def test_readers_during_a_refresh_see_no_error_and_one_publish_per_answer(ops, t
                for o in outs]
     try:
         time.sleep(1.0)
-        drop(home, "431300", "园区（更正）.csv", csv_bytes([PARK_H, ["2021", "431300-ETDZ", "3300", "360"],
-                                                         ["2021", "431300-LSJ", "1200", "130"]]))
-        assert refresh(home)
+        assert run_refresh(_home(home.root), full_refresh=True)  # a full refresh always publishes
         time.sleep(1.0)
     finally:
         stop.write_text("stop")
@@ -127,7 +139,7 @@ def test_readers_during_a_refresh_see_no_error_and_one_publish_per_answer(ops, t
     assert total_answers > 50
     assert {before, after} <= set(seen)  # the readers saw both sides of the swap
     assert all(len(v) == 1 for v in seen.values()), seen  # each publish answers one way only
-    ops["second"] = marts_snapshot(home)
+    ops["snaps"][served_id(home)] = marts_snapshot(home)
 
 
 def test_history_keeps_the_last_publishes_and_rollback_serves_an_earlier_one(ops):
@@ -138,12 +150,12 @@ def test_history_keeps_the_last_publishes_and_rollback_serves_an_earlier_one(ops
     res = runner.invoke(app, ["rollback", "--home", str(home.root)])
     assert res.exit_code == 0, res.output
     assert f"now serving publish {kept[-2]}" in res.output
-    assert marts_snapshot(home) == ops["first"]  # the publish before the last one had the first data
+    assert marts_snapshot(home) == ops["snaps"][kept[-2]]  # the publish before the last one's marts
     assert os.readlink(home.current) == f"history/{kept[-2]}"
     bad = runner.invoke(app, ["rollback", "--to", "nope", "--home", str(home.root)])
     assert bad.exit_code == 1 and "no publish 'nope' is kept" in bad.output
     res = runner.invoke(app, ["rollback", "--to", kept[-1], "--home", str(home.root)])
-    assert res.exit_code == 0 and marts_snapshot(home) == ops["second"]
+    assert res.exit_code == 0 and marts_snapshot(home) == ops["snaps"][kept[-1]]
     first = runner.invoke(app, ["rollback", "--to", kept[0], "--home", str(home.root)])
     assert first.exit_code == 0
     earliest = runner.invoke(app, ["rollback", "--home", str(home.root)])
