@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from benchmarks.generate import SIZES, generate
+from ingest.synthetic import SIZES, generate
 from tests.conftest import env_vars, make_home, query
 
 FACT = "core.fct_project_investment"
