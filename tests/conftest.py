@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -72,6 +73,15 @@ def encrypted(data: bytes, password: str = "口令") -> bytes:
     out = io.BytesIO()
     OOXMLFile(io.BytesIO(data)).encrypt(password, out)
     return out.getvalue()
+
+
+def copy_tree(src: Path, dst: Path) -> None:
+    """Every file under ``src`` copied to the same place under ``dst`` (a generated landing area)."""
+    for p in sorted(src.rglob("*")):
+        if p.is_file():
+            t = dst / p.relative_to(src)
+            t.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(p, t)
 
 
 def drop(home: WarehouseHome, submitter: str, name: str, data: bytes) -> Path:

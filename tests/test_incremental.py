@@ -5,7 +5,6 @@ identical to a full rebuild of everything from the same ledger."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from decimal import Decimal
@@ -17,17 +16,9 @@ import pytest
 from ingest.synthetic import SIZES, generate
 from ingest.settings import WarehouseHome
 from orchestration.project import DBT_DIR
-from tests.conftest import env_vars, make_home, refresh
+from tests.conftest import copy_tree, env_vars, make_home, refresh
 
 SCHEMAS = ("core", "marts")
-
-
-def _link(src: Path, dst: Path) -> None:
-    for p in sorted(src.rglob("*")):
-        if p.is_file():
-            t = dst / p.relative_to(src)
-            t.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(p, t)
 
 
 def _tables(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
@@ -46,7 +37,7 @@ def data(tmp_path_factory) -> Path:
 def test_a_new_month_rebuilds_its_year_only_and_equals_a_full_rebuild(tmp_path: Path, data: Path):
     with env_vars(PARKSTAT_NOW=SIZES["tiny"].now, PARKSTAT_REPORTING_CALENDAR=str(data / "reporting_calendar.csv")):
         home = make_home(tmp_path / "wh")
-        _link(data / "full", home.landing)
+        copy_tree(data / "full", home.landing)
         assert refresh(home)
         parts = sorted((home.staged / "project_progress").glob("part-*.parquet"))
         assert len(parts) == 1
@@ -63,7 +54,7 @@ def test_a_new_month_rebuilds_its_year_only_and_equals_a_full_rebuild(tmp_path: 
         con.close()
 
         # the night: the new month, and one city's corrected March report
-        _link(data / "increment", home.landing)
+        copy_tree(data / "increment", home.landing)
         city = sorted(p.name for p in (data / "full").iterdir())[0]
         march = next((data / "full" / city).glob("2024年1-3月*"))
         text = march.read_bytes().decode("utf-8")

@@ -16,17 +16,9 @@ import duckdb
 import pytest
 
 from ingest.synthetic import SIZES, generate
-from tests.conftest import env_vars, make_home, query
+from tests.conftest import copy_tree, env_vars, make_home, query
 
 FACT = "core.fct_project_investment"
-
-
-def _copy_tree(src: Path, dst: Path) -> None:
-    for p in sorted(src.rglob("*")):
-        if p.is_file():
-            t = dst / p.relative_to(src)
-            t.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(p, t)
 
 
 def _refresh(home, capsys, full_refresh: bool = False) -> str:
@@ -57,7 +49,7 @@ def night(tmp_path_factory):
     shutil.copyfile(data / "reporting_calendar.csv", calendar)
     with env_vars(PARKSTAT_NOW=SIZES["tiny"].now, PARKSTAT_REPORTING_CALENDAR=str(calendar)):
         home = make_home(root / "wh")
-        _copy_tree(data / "full", home.landing)
+        copy_tree(data / "full", home.landing)
         yield {"home": home, "data": data, "calendar": calendar}
 
 
@@ -72,7 +64,7 @@ def test_a_night_that_changed_one_year_rewrites_that_year_only_and_equals_a_full
     years = sorted(y for t, y in before if t == FACT)
     assert years[-1] == 2024 and len(years) >= 2
 
-    _copy_tree(night["data"] / "increment", home.landing)  # December 2024, for every submitter
+    copy_tree(night["data"] / "increment", home.landing)  # December 2024, for every submitter
     _refresh(home, capsys)
     second, after = _served_id(home), _parts(home)
     assert second != first
