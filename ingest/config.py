@@ -164,6 +164,8 @@ class Settings:
     max_columns: int
     settle_seconds: float
     partial_grace_seconds: float
+    ingest_workers: int
+    ingest_batch_files: int
     ledger_wait_seconds: float
     reader_memory_mb: float
     reader_seconds: float

@@ -124,6 +124,7 @@ class Ledger:
         # (a check against a ledger the next refresh will migrate reads it as it was: whole periods)
         self.con.execute(standing_view("standing_values", "indicator_values",
                                        ("entity_type", "entity_code", "period", "indicator"), by_indicator=migrated))
+        self._in_batch = False  # begin_batch .. commit_batch: many files, one transaction
         self._series = None  # ProjectSeries, made on the first project file
         self._parks: dict[str, str] | None = None
         self._owners: dict[str, str] | None = None  # project_code -> region (ingest.ownership)
@@ -160,6 +161,9 @@ class Ledger:
             raise
 
     def close(self) -> None:
+        if self._in_batch:  # a batch that did not commit (the run failed): none of its files is recorded
+            self._in_batch = False
+            self.con.execute("rollback")
         if not self.read_only:
             self.con.execute("checkpoint")
         self.con.close()
@@ -222,7 +226,9 @@ class Ledger:
         accepted file's notes of what it supersedes are appended to ``messages``
         (they are the receipt's too)."""
         con = self.con
-        con.execute("begin transaction")
+        own = not self._in_batch  # inside a batch, the batch's transaction holds the file
+        if own:
+            con.execute("begin transaction")
         try:
             file_id = con.execute("select nextval('file_id_seq')").fetchone()[0]
             accepted = status.startswith("accepted")
@@ -239,21 +245,14 @@ class Ledger:
                                  for i, m in enumerate(messages, 1)])
             if accepted and table is not None:
                 self._insert_rows(file_id, kind, table)
-            parts = carried_indicators(table) if accepted and kind in reference.INDICATOR_KINDS else [None]
-            for p, n in sorted(period_rows.items()):
-                con.execute("insert into received_periods values (?,?,?)", [file_id, p, n])
-                if not accepted:
-                    continue
-                for ind in parts:  # an indicator report: only the indicators it carries
-                    con.execute("""update file_periods set superseded_by = ?, superseded_at = ?
-                                   where submitter_code = ? and report_kind = ? and period = ?
-                                     and indicator is not distinct from ? and superseded_by is null""",
-                                [file_id, received_at, submitter, kind, p, ind])
-                    con.execute("""insert into file_periods (file_id, submitter_code, report_kind, period, indicator)
-                                   values (?,?,?,?,?)""", [file_id, submitter, kind, p, ind])
-            con.execute("commit")
+            self._record_periods(file_id, submitter, kind, received_at, period_rows,
+                                 carried_indicators(table) if accepted and kind in reference.INDICATOR_KINDS
+                                 else None, accepted)
+            if own:
+                con.execute("commit")
         except BaseException:
             con.execute("rollback")
+            self._in_batch = False
             raise
         if accepted and kind == "project_progress" and self._series is not None and table is not None:
             self._series.accepted(file_id, submitter, table)
@@ -262,6 +261,50 @@ class Ledger:
         if accepted and kind == "project_progress" and self._owners is not None and table is not None:
             self._owners.update(zip(table["project_code"], table["region_code"]))
         return file_id
+
+    def _record_periods(self, file_id: int, submitter: str, kind: str | None, received_at: dt.datetime,
+                        period_rows: dict[str, int], indicators: list[str] | None, accepted: bool) -> None:
+        """The periods a file reported (rows in each); for an accepted file, the
+        periods it now stands for — per indicator it carries (an indicator report)
+        or whole — and the earlier files' periods it supersedes. Three set-based
+        statements, whatever the number of periods (a project report has 55 a year)."""
+        if not period_rows:
+            return
+        periods = sorted(period_rows)
+        con = self.con
+        con.execute("""insert into received_periods
+                       select ?, unnest(?::varchar[]), unnest(?::integer[])""",
+                    [file_id, periods, [period_rows[p] for p in periods]])
+        if not accepted:
+            return
+        inds = indicators if indicators is not None else [None]  # an indicator report: only what it carries
+        con.execute("""update file_periods set superseded_by = ?, superseded_at = ?
+                       where submitter_code = ? and report_kind = ? and superseded_by is null
+                         and period in (select unnest(?::varchar[]))
+                         and (? and indicator is null or indicator in (select unnest(?::varchar[])))""",
+                    [file_id, received_at, submitter, kind, periods, indicators is None, indicators or []])
+        con.execute("""insert into file_periods (file_id, submitter_code, report_kind, period, indicator)
+                       select ?, ?, ?, p.period, i.indicator
+                       from (select unnest(?::varchar[]) as period) p
+                       cross join (select unnest(?::varchar[]) as indicator) i""",
+                    [file_id, submitter, kind, periods, inds])
+
+    # -- batches -------------------------------------------------------------
+    def begin_batch(self) -> None:
+        """Record the next files in one transaction (``commit_batch``): one durable
+        commit for many files. Until it commits, none of them is recorded — a kill
+        leaves them in the landing area, taken again whole by the next run."""
+        self.con.execute("begin transaction")
+        self._in_batch = True
+
+    @property
+    def in_batch(self) -> bool:
+        return self._in_batch
+
+    def commit_batch(self) -> None:
+        if self._in_batch:
+            self._in_batch = False
+            self.con.execute("commit")
 
     def _supersession_notes(self, submitter: str, kind: str, period_rows: dict[str, int],
                             table: pl.DataFrame) -> list[Message]:

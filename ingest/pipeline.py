@@ -22,22 +22,20 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ingest.failpoints import failpoint
-from ingest.layout import SCAN_ROWS, Layout, find_layout
 from ingest.landing import (PARTIAL_SUFFIXES, Arrival, archive, archive_arrival, display_name,  # noqa: F401
                             read_arrival, remove_landed, resent_after, scan_landing)
 from ingest import reference
-from ingest.bounds import bound_problems
 from ingest.export import export
 from ingest.history_checks import history_warnings
 from ingest.ledger import Ledger, carried_indicators, check_copy, write_check_copy
-from ingest.messages import Message, error, note, warning
+from ingest.messages import Message, note, warning
 from ingest.ownership import ownership_problems
-from ingest.readers import Grid, UnreadableFile, read_as, read_grid, reading_notes
+from ingest.parallel import check_alone, checked_in_order, examine, internal_error  # noqa: F401
+from ingest.readers import read_as
 from ingest.receipts import Receipt
 from ingest.config import Settings, active, current
 from ingest.settings import WarehouseHome
-from ingest.validate import Parsed, parse_rows, check_submitter
-from ingest.vectorized import parse_table
+from ingest.validate import Parsed
 
 TZ = ZoneInfo("Asia/Shanghai")
 KIND_ORDER = {"park_registry": 0}
@@ -56,6 +54,7 @@ def now_local() -> dt.datetime:
 class IngestSummary:
     receipts: list[Receipt] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)  # "<submitter>/<name>" still arriving: the next run takes them
+    read_in_workers: int = 0  # files read and checked by the pool's workers (ingest/parallel.py)
 
     def count(self, *statuses: str) -> int:
         return sum(r.status in statuses for r in self.receipts)
@@ -63,20 +62,6 @@ class IngestSummary:
     def __str__(self) -> str:
         return (f"{len(self.receipts)} files: {self.count('accepted', 'accepted_with_warnings')} accepted, "
                 f"{self.count('rejected')} rejected, {self.count('duplicate')} duplicate")
-
-
-def examine(arr: Arrival) -> None:
-    """Read the grid and find the layout (kind) of a new file; problems are kept on it."""
-    try:
-        arr.grid = read_grid(arr.data, arr.name)
-    except UnreadableFile as exc:
-        arr.problem = error(exc.code, f"无法读取文件：{exc.zh}", f"unreadable file: {exc.en}")
-        return
-    lay = find_layout(arr.grid.head(SCAN_ROWS + 1))
-    if isinstance(lay, Layout):
-        arr.layout = lay
-    else:
-        arr.problem = error(lay.code, lay.zh, lay.en, row=lay.row, column=lay.column, value=lay.value)
 
 
 Progress = Callable[[Receipt, int, int], None]  # (receipt, files done, files in the batch)
@@ -137,27 +122,24 @@ def _ingest_landing(home: WarehouseHome, progress: Progress | None) -> IngestSum
         today = now_local().date()
         total = len(pending) + len(repeats)
         same_time: dict[tuple, list[tuple[str, set[str]]]] = {}
-        # pass 2: read each file again from the archive (the same bytes), check and record it
-        for arr in pending:
-            if arr.problem is None and arr.archived is not None:
-                arr.data = arr.archived.read_bytes()
-                examine(arr)
-            parsed = _validate(arr, ledger, today)
+        # pass 2: read each file again from the archive (the same bytes) and check it alone, on
+        # every core (ingest/parallel.py); then, in arrival order, check it against what is recorded
+        # and record it — a batch of files per ledger transaction, answered after it commits
+        batch = _Batch(home, ledger, summary, progress, total, current().ingest_batch_files)
+        for arr, checked in checked_in_order(pending, ledger.parks, today, len(pending)):
+            summary.read_in_workers += checked.in_worker
+            parsed = checked.parsed if checked.final else _ledger_checks(arr, checked.parsed, ledger, today)
             parsed.messages[:0] = arr.notes
             if parsed.kind and not parsed.errors:
                 _same_time_warning(same_time, arr, parsed)
-            summary.receipts.append(_finish(home, ledger, arr, status=_status(parsed), duplicate_of=None,
-                                            parsed=parsed, left_behind=summary.waiting))
+            batch.add(arr, _record(home, ledger, arr, status=_status(parsed), duplicate_of=None, parsed=parsed))
             arr.data, arr.grid = b"", None
-            if progress:
-                progress(summary.receipts[-1], len(summary.receipts), total)
+        batch.commit()  # a repeat's first may be in this batch: answered before the repeats are
         for arr in repeats:
             first = ledger.processed_sha(arr.sha, arr.submitter)
             _ensure_receipt(home, ledger, first)  # a kill may have come between record and receipt
-            summary.receipts.append(_finish(home, ledger, arr, status="duplicate", duplicate_of=first,
-                                            parsed=Parsed(None), left_behind=summary.waiting))
-            if progress:
-                progress(summary.receipts[-1], len(summary.receipts), total)
+            batch.add(arr, _record(home, ledger, arr, status="duplicate", duplicate_of=first, parsed=Parsed(None)))
+        batch.commit()
         failpoint("ingest.before_export")
         export(ledger, home.staged, now_local(), calendar=home.reporting_calendar)
     finally:
@@ -250,38 +232,79 @@ def _validate(arr: Arrival, ledger: Ledger, today: dt.date) -> Parsed:
     try:
         return _validate_unguarded(arr, ledger, today)
     except Exception as exc:  # a defect of ours must not cost the night, nor the file: it stays archived
-        return Parsed(arr.kind, messages=[error(
-            "internal_error", f"处理该文件时 parkstat 内部出错（文件已存档，请联系管理员）：{type(exc).__name__}",
-            f"parkstat failed while reading this file (it is archived; tell the operator): {exc!r}")])
+        return internal_error(arr, exc)
 
 
 def _validate_unguarded(arr: Arrival, ledger: Ledger, today: dt.date) -> Parsed:
-    sub_problem = check_submitter(arr.submitter)
-    if arr.problem or arr.layout is None:
-        return Parsed(arr.kind, messages=[m for m in (sub_problem, arr.problem) if m] + reading_notes(arr.grid))
-    if sub_problem:
-        return Parsed(arr.kind, messages=[sub_problem])
-    parks = ledger.parks()
-    parsed = (parse_table(arr.grid, arr.layout, arr.submitter, parks, today)
-              or parse_rows(arr.grid.rows, arr.layout, arr.submitter, parks, today))
-    parsed.messages[:0] = reading_notes(arr.grid, arr.layout)
+    """Every check of a file read: alone (ingest/parallel.py), then against the ledger."""
+    parsed, final = check_alone(arr, ledger.parks(), today)
+    return parsed if final else _ledger_checks_unguarded(arr, parsed, ledger, today)
+
+
+def _ledger_checks(arr: Arrival, parsed: Parsed, ledger: Ledger, today: dt.date) -> Parsed:
+    try:
+        return _ledger_checks_unguarded(arr, parsed, ledger, today)
+    except Exception as exc:  # a defect of ours must not cost the night, nor the file: it stays archived
+        return internal_error(arr, exc)
+
+
+def _ledger_checks_unguarded(arr: Arrival, parsed: Parsed, ledger: Ledger, today: dt.date) -> Parsed:
+    """The checks against what is recorded: who owns the parks and projects, and
+    the warnings from each series' history."""
     headers = {n: c.header for n, c in arr.layout.columns.items()}
-    parsed.messages.extend(bound_problems(parsed.table(), headers))
     if parsed.kind in ("park_registry", "project_progress"):
         parsed.messages.extend(ownership_problems(
-            arr.submitter, parsed.kind, parsed.table(), headers, parks,
+            arr.submitter, parsed.kind, parsed.table(), headers, ledger.parks(),
             ledger.project_owners() if parsed.kind == "project_progress" else {}, today))
     if not parsed.errors:
         parsed.messages.extend(history_warnings(ledger, arr.submitter, parsed.kind, parsed.table(), headers))
     return parsed
 
 
-def _finish(home: WarehouseHome, ledger: Ledger, arr: Arrival, *, status: str,
-            duplicate_of: int | None, parsed: Parsed, left_behind: list[str]) -> Receipt:
+class _Batch:
+    """Files recorded in one ledger transaction, answered once it commits: each
+    file's receipt written and its landing copy removed. A kill before the commit
+    leaves every file of the batch unrecorded and in the landing area (taken
+    again whole by the next run); after it, a file without its receipt gets it
+    then (``_ensure_receipt``)."""
+
+    def __init__(self, home: WarehouseHome, ledger: Ledger, summary: IngestSummary,
+                 progress: Progress | None, total: int, size: int):
+        self.home, self.ledger, self.summary, self.progress, self.total = home, ledger, summary, progress, total
+        self.size = size
+        self.files: list[tuple[Arrival, Receipt]] = []
+
+    def add(self, arr: Arrival, receipt: Receipt) -> None:
+        self.files.append((arr, receipt))
+        if len(self.files) >= self.size:
+            self.commit()
+
+    def commit(self) -> None:
+        if not self.files:
+            return
+        failpoint("ingest.before_commit")
+        self.ledger.commit_batch()
+        failpoint("ingest.after_record")
+        for arr, receipt in self.files:
+            receipt.write(self.home.receipts)
+            if not remove_landed(arr):  # archived and recorded: the landing copy has done its job, unless replaced
+                self.summary.waiting.append(f"{arr.submitter}/{arr.name}")
+            self.summary.receipts.append(receipt)
+            if self.progress:
+                self.progress(receipt, len(self.summary.receipts), self.total)
+        self.files.clear()
+
+
+def _record(home: WarehouseHome, ledger: Ledger, arr: Arrival, *, status: str,
+            duplicate_of: int | None, parsed: Parsed) -> Receipt:
+    """Record the file in the ledger (in the open batch; one is begun when none
+    is) and make its receipt, written when the batch commits."""
     received = now_local()
     messages = parsed.messages
     if status == "duplicate":
         messages = [_duplicate_message(duplicate_of)]
+    if not ledger.in_batch:
+        ledger.begin_batch()
     file_id = ledger.record(
         sha=arr.sha, submitter=arr.submitter, file_name=arr.name, size=arr.size, received_at=received,
         kind=parsed.kind, status=status, duplicate_of=duplicate_of,
@@ -289,11 +312,6 @@ def _finish(home: WarehouseHome, ledger: Ledger, arr: Arrival, *, status: str,
         period_rows=parsed.period_rows, encoding=arr.grid.encoding if arr.grid else None,
         sheet=arr.grid.sheet if arr.grid else None,
         archive_path=str(arr.archived.relative_to(home.root)) if arr.archived else "")
-    failpoint("ingest.after_record")
-    receipt = Receipt(arr.sha, arr.submitter, arr.name, received.isoformat(sep=" "), parsed.kind, status,
-                      parsed.row_count if status.startswith("accepted") else 0, messages, file_id,
-                      **read_as(arr.grid))
-    receipt.write(home.receipts)
-    if not remove_landed(arr):  # archived and recorded: the landing copy has done its job, unless replaced
-        left_behind.append(f"{arr.submitter}/{arr.name}")
-    return receipt
+    return Receipt(arr.sha, arr.submitter, arr.name, received.isoformat(sep=" "), parsed.kind, status,
+                   parsed.row_count if status.startswith("accepted") else 0, messages, file_id,
+                   **read_as(arr.grid))
