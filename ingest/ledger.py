@@ -125,6 +125,7 @@ class Ledger:
         self.con.execute(standing_view("standing_values", "indicator_values",
                                        ("entity_type", "entity_code", "period", "indicator"), by_indicator=migrated))
         self._in_batch = False  # begin_batch .. commit_batch: many files, one transaction
+        self._earlier: dict[tuple[str, str], tuple[int | None, int | None]] | None = None  # see earlier()
         self._series = None  # ProjectSeries, made on the first project file
         self._parks: dict[str, str] | None = None
         self._owners: dict[str, str] | None = None  # project_code -> region (ingest.ownership)
@@ -177,11 +178,20 @@ class Ledger:
         return accepted if accepted is not None else rejected
 
     def earlier(self, sha: str, submitter: str) -> tuple[int | None, int | None]:
-        """(the first file these bytes were accepted as, the last they were rejected as)."""
-        return self.con.execute("""select min(file_id) filter (where status like 'accepted%'),
-                                          max(file_id) filter (where status = 'rejected')
-                                   from files where sha256 = ? and submitter_code = ?""",
-                                [sha, submitter]).fetchone()
+        """(the first file these bytes were accepted as, the last they were rejected as).
+        The ingest asks for every file: the answers are read once, then kept current
+        by ``record`` (a check reads the one it needs)."""
+        if self.read_only:
+            return self.con.execute("""select min(file_id) filter (where status like 'accepted%'),
+                                              max(file_id) filter (where status = 'rejected')
+                                       from files where sha256 = ? and submitter_code = ?""",
+                                    [sha, submitter]).fetchone()
+        if self._earlier is None:
+            self._earlier = {(sha_, sub): (acc, rej) for sha_, sub, acc, rej in self.con.execute(
+                """select sha256, submitter_code, min(file_id) filter (where status like 'accepted%'),
+                          max(file_id) filter (where status = 'rejected')
+                   from files group by all""").fetchall()}
+        return self._earlier.get((sha, submitter), (None, None))
 
     def receipt(self, file_id: int):
         """The receipt of a recorded file, rebuilt from the ledger."""
@@ -222,7 +232,8 @@ class Ledger:
                kind: str | None, status: str, duplicate_of: int | None, table: pl.DataFrame | None,
                messages: list[Message], period_rows: dict[str, int], encoding: str | None, sheet: str | None,
                archive_path: str) -> int:
-        """Write one file's outcome in one transaction; returns its file_id. An
+        """Write one file's outcome in one transaction (the open batch's, if one is
+        open: ``begin_batch``); returns its file_id. An
         accepted file's notes of what it supersedes are appended to ``messages``
         (they are the receipt's too)."""
         con = self.con
@@ -254,6 +265,10 @@ class Ledger:
             con.execute("rollback")
             self._in_batch = False
             raise
+        if self._earlier is not None and status != "duplicate":
+            acc, rej = self._earlier.get((sha, submitter), (None, None))
+            self._earlier[(sha, submitter)] = ((file_id if acc is None else min(acc, file_id)) if accepted else acc,
+                                               file_id if status == "rejected" else rej)
         if accepted and kind == "project_progress" and self._series is not None and table is not None:
             self._series.accepted(file_id, submitter, table)
         if accepted and kind == "park_registry":

@@ -1,10 +1,11 @@
 """The nightly ingest: landing area -> archive -> ledger -> receipts -> Parquet.
 
 For every file under ``landing/<submitter_code>/``: archive it unchanged by
-SHA-256 first; recognise bytes already processed; read, validate and record it
-whole (accepted or rejected, in one ledger transaction); write its receipt;
-only then remove it from the landing area, if it still holds those bytes
-(ingest/landing.py). Registers (园区名录) of a batch are taken first, so a city
+SHA-256 first; recognise bytes already processed; read and check it alone (on
+every core: ingest/parallel.py), then against what is recorded, and record it
+whole (accepted or rejected; a batch of files per ledger transaction); once the
+batch commits, write its receipt and only then remove it from the landing area,
+if it still holds those bytes (ingest/landing.py). Registers (园区名录) of a batch are taken first, so a city
 can send its register and its parks' figures together; then files in arrival
 order (modification time, then name). Bytes accepted before are a duplicate;
 bytes rejected before and resent are taken again. After the ingest the ledger
