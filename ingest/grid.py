@@ -7,9 +7,13 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ingest.messages import Message
 from ingest.textfile import UnreadableFile
+
+if TYPE_CHECKING:  # (Polars is imported where a frame is made)
+    import polars as pl
 
 XLSX_MAGIC = b"PK\x03\x04"
 XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

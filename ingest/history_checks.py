@@ -28,7 +28,6 @@ def history_warnings(ledger: "Ledger", submitter: str, kind: str, table: pl.Data
     if kind not in ("park_indicators", "region_indicators"):
         return []
     etype = "park" if kind == "park_indicators" else "region"
-    key = "park_code" if etype == "park" else "region_code"
     long = indicator_rows(0, kind, table)
     if long.height == 0:
         return []

@@ -1,4 +1,5 @@
-"""The landing area: what is waiting, read once, archived by its SHA-256, and
+"""The landing area: what is waiting, read once, archived by its SHA-256 (the
+night's new copies flushed to disk together, before any is recorded), and
 removed only when what was archived is still what lies there.
 
 A file is read whole and its identity (inode, size, modification time) taken
@@ -17,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ingest.failpoints import failpoint
 from ingest.layout import Layout
 from ingest.messages import Message, error
 from ingest.readers import Grid
@@ -53,23 +55,65 @@ def display_name(path: Path, base: Path) -> str:
     return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-def archive(home: WarehouseHome, data: bytes, sha: str, source: Path | None = None) -> Path:
+def archive(home: WarehouseHome, data: bytes, sha: str, source: Path | None = None,
+            batch: "ArchiveBatch | None" = None) -> Path:
     """Store the bytes (or, for a file too large to hold, ``source`` copied by
-    streaming) under their SHA-256: written whole, flushed to disk, renamed in."""
+    streaming) under their SHA-256: written whole, flushed to disk, renamed in —
+    now, or with the rest of ``batch`` when it commits."""
     target = home.archive / sha[:2] / sha
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(sha + ".tmp")
-        with open(tmp, "wb") as fh:
-            if source is None:
-                fh.write(data)
-            else:
-                with open(source, "rb") as src:
-                    shutil.copyfileobj(src, fh, 1 << 20)
+    if target.exists() or (batch is not None and target in batch.targets):
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(sha + ".tmp")
+    with open(tmp, "wb") as fh:
+        if source is None:
+            fh.write(data)
+        else:
+            with open(source, "rb") as src:
+                shutil.copyfileobj(src, fh, 1 << 20)
+        if batch is None:
             fh.flush()
             os.fsync(fh.fileno())
+    if batch is None:
         os.replace(tmp, target)
+    else:
+        batch.targets[target] = tmp
     return target
+
+
+class ArchiveBatch:
+    """The archive copies of a night's files, made durable together: each new
+    file's bytes are written to ``<sha>.tmp`` as it is read, and ``commit``
+    flushes them to disk in one pass (``os.sync``: one flush, not an fsync a
+    file) before renaming each into place — a file under its SHA-256 is always
+    whole and on disk, and the ledger records none before the commit. A kill
+    before it leaves ``.tmp`` files, written again or removed by the next run
+    (``clear_partial``)."""
+
+    def __init__(self) -> None:
+        self.targets: dict[Path, Path] = {}  # target -> its .tmp
+
+    def commit(self) -> None:
+        if not self.targets:
+            return
+        failpoint("ingest.before_archive_commit")
+        os.sync()
+        for target, tmp in self.targets.items():
+            os.replace(tmp, target)
+        for folder in {t.parent for t in self.targets}:
+            fd = os.open(folder, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        self.targets.clear()
+
+
+def clear_partial(home: WarehouseHome) -> None:
+    """Remove ``.tmp`` archive copies a killed run left (only the run holding the
+    ledger writes the archive)."""
+    for tmp in home.archive.glob("*/*.tmp"):
+        tmp.unlink(missing_ok=True)
 
 
 PARTIAL_SUFFIXES = (".tmp", ".part", ".crdownload", ".partial")
@@ -190,12 +234,13 @@ def resent_after(home: WarehouseHome, arr: Arrival) -> bool:
         return True
 
 
-def archive_arrival(home: WarehouseHome, arr: Arrival) -> Path | None:
-    """Archive what was received, unchanged; a symlink has nothing to archive."""
+def archive_arrival(home: WarehouseHome, arr: Arrival, batch: ArchiveBatch | None = None) -> Path | None:
+    """Archive what was received, unchanged (durable now, or when ``batch``
+    commits); a symlink has nothing to archive."""
     if arr.path.is_symlink() or (arr.problem is not None and arr.problem.code == "not_a_file"):
         return None
     if not arr.data and arr.size:  # over the limit: copied by streaming
-        return archive(home, b"", arr.sha, source=arr.path)
-    return archive(home, arr.data, arr.sha)
+        return archive(home, b"", arr.sha, source=arr.path, batch=batch)
+    return archive(home, arr.data, arr.sha, batch=batch)
 
 

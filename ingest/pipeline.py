@@ -23,7 +23,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ingest.failpoints import failpoint
-from ingest.landing import (PARTIAL_SUFFIXES, Arrival, archive, archive_arrival, display_name,  # noqa: F401
+from ingest.landing import (PARTIAL_SUFFIXES, Arrival, ArchiveBatch, archive, archive_arrival,  # noqa: F401
+                            clear_partial, display_name,
                             read_arrival, remove_landed, resent_after, scan_landing)
 from ingest import reference
 from ingest.export import export
@@ -89,6 +90,8 @@ def _ingest_landing(home: WarehouseHome, progress: Progress | None) -> IngestSum
         repeats: list[Arrival] = []  # the same bytes twice in one batch: the second waits for the first
         seen: set[tuple[str, str]] = set()
         limits = current().limits
+        clear_partial(home)
+        archived = ArchiveBatch()
         # pass 1: archive every file and learn its kind (registers go first); nothing
         # of its content is kept, so a night of any size is read one file at a time
         for path, submitter, name in scan_landing(home, limits, summary.waiting):
@@ -100,7 +103,7 @@ def _ingest_landing(home: WarehouseHome, progress: Progress | None) -> IngestSum
                 summary.waiting.append(f"{submitter}/{name}")
                 continue
             resent = arr.problem is None and resent_after(home, arr)
-            arr.archived = archive_arrival(home, arr)
+            arr.archived = archive_arrival(home, arr, archived)
             if not arr.mtime_ns:
                 arr.mtime_ns = path.lstat().st_mtime_ns
             if arr.problem is not None:  # refused before reading: answered, never parsed
@@ -114,11 +117,13 @@ def _ingest_landing(home: WarehouseHome, progress: Progress | None) -> IngestSum
             if rejected is not None:  # resent after a rejection: its reason may be gone; taken again
                 arr.rejected_before = rejected
                 arr.notes.append(_rejected_before_message(rejected))
-                os.utime(arr.archived)  # a copy a kill leaves behind now is not a resend
+                if arr.archived.exists():  # (else its copy is new, written with this night's time)
+                    os.utime(arr.archived)  # a copy a kill leaves behind now is not a resend
             seen.add((arr.sha, arr.submitter))
             examine(arr)
             arr.data, arr.grid = b"", None
             pending.append(arr)
+        archived.commit()  # every new file's archive copy on disk, in one pass, before anything is recorded
         pending.sort(key=lambda a: (KIND_ORDER.get(a.kind or "", 1), a.mtime_ns, a.name))
         today = now_local().date()
         total = len(pending) + len(repeats)

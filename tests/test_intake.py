@@ -412,7 +412,7 @@ def test_an_upload_over_the_size_limit_is_refused_without_filling_the_disk(site)
             res = upload(tc, [(f"f{i}.csv", FOREIGN) for i in range(3)])
             assert res.status_code == 413 and "一次最多上传 2 个文件，未保存" in res.text
             assert "at most 2 files per upload; nothing was kept" in res.text
-    assert sorted(p.name for p in (home.landing / "431381").iterdir()) == before
+    assert landed() == before
     c.close()
 
 

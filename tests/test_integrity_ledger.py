@@ -164,8 +164,8 @@ def test_a_file_replaced_during_a_refresh_is_kept_and_answered_next_time(home, m
     path = drop(home, "431300", "全市.csv", first)
     archive = pipeline.archive_arrival
 
-    def replaced_meanwhile(h, arr):  # the clerk's correction lands after the scan read the first version
-        out = archive(h, arr)
+    def replaced_meanwhile(h, arr, *batch):  # the clerk's correction lands after the scan read the first version
+        out = archive(h, arr, *batch)
         if arr.name == "全市.csv" and path.read_bytes() == first:
             path.write_bytes(correction)
         return out

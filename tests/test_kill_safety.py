@@ -1,4 +1,5 @@
-"""SIGKILL at every stage of the nightly refresh — in ingest after a file is
+"""SIGKILL at every stage of the nightly refresh — in ingest before the night's
+archive copies are flushed, inside a batch of files, after a batch is
 recorded, before the Parquet hand-off, in the middle of dbt's build, while the
 publish is assembled, just before and just after the swap. After each kill the
 published file opens and is the previous publish (or, after the swap, the new
@@ -77,7 +78,7 @@ def wh(tmp_path_factory):
 
 
 # (kill point, how: a failpoint name or a line of the run's log to kill at)
-KILLS = [("ingest.after_record", None), ("ingest.before_export", None), (None, "Running dbt command"),
+KILLS = [("ingest.before_archive_commit", None), ("ingest.after_record", None), ("ingest.before_export", None), (None, "Running dbt command"),
          ("publish.before_history", None), ("publish.before_replace", None)]
 
 
@@ -90,6 +91,8 @@ def test_a_kill_leaves_the_previous_publish_served(wh, i, point, when):
     drop(home, "431300", name, park_file(2016 + i, 200 + i))
     wh["sent"].add(name)
     assert run_refresh(home, failpoint=point, kill_when=when) == -signal.SIGKILL
+    if point == "ingest.before_archive_commit":  # the night's copy written, not yet flushed nor renamed in
+        assert [p.name for p in home.archive.glob("*/*.tmp")] == [sha(home.landing / "431300" / name) + ".tmp"]
     assert sha(home.published_db) == before
     assert opens_and_reads(home) == served_run
     assert os.readlink(home.current).endswith(served_run[:8])
@@ -116,8 +119,8 @@ def test_a_kill_inside_a_batch_records_none_of_its_files(wh):
 def test_a_kill_just_after_the_swap_leaves_the_new_publish_whole(wh):
     home = wh["home"]
     before = opens_and_reads(home)
-    drop(home, "431300", "2021.csv", park_file(2021, 300))
-    wh["sent"].add("2021.csv")
+    drop(home, "431300", "2010.csv", park_file(2010, 300))
+    wh["sent"].add("2010.csv")
     assert run_refresh(home, failpoint="publish.after_replace") == -signal.SIGKILL
     now_served = opens_and_reads(home)
     assert now_served != before
@@ -132,6 +135,7 @@ def test_the_next_refresh_recovers_and_publishes_everything_received_once(wh):
     # nothing left behind by the kills
     assert not list(home.published.glob(".candidate-*")) and not list(home.published_history.glob("*.partial"))
     assert not [p for p in home.landing.rglob("*") if p.is_file()]
+    assert not list(home.archive.glob("*/*.tmp"))  # the archive copies a kill left half-made: cleared
     # every file sent is in the ledger exactly once as processed (a repeat is a duplicate), accepted
     files = ledger_rows(home, "select file_name, status from files where status <> 'duplicate' order by 1")
     assert sorted(n for n, _ in files) == sorted(wh["sent"])
