@@ -116,6 +116,11 @@ def test_a_failed_build_leaves_the_previous_publish(unseen):
                          "and indicator = 'gdp'") == [(2000000,)]
     assert query(unseen, "select round(province_park_share_pct, 6) from marts.park_share_comparison "
                          "where city_code = '431300' and indicator = 'gdp'") == [(22.0,)]
+    # the province's figure put back as it was: the module's other tests read the fixture's shares
+    drop(unseen, "430000", "province-v3.csv", csv_bytes([PROVINCE_ROWS[0], ["2021", "430000", "4000000.0", "300000"]]))
+    assert refresh(unseen)
+    assert query(unseen, "select round(province_park_share_pct, 6) from marts.park_share_comparison "
+                         "where city_code = '431300' and indicator = 'gdp'") == [(27.5,)]
 
 
 def assert_sensor_writes_an_alert(home, run_id: str) -> None:
