@@ -19,6 +19,10 @@ XLSX_MAGIC = b"PK\x03\x04"
 XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
+def is_workbook(head: bytes) -> bool:
+    """The file's first bytes are an XLSX (zip) or an XLS (OLE2) workbook's."""
+    return head.startswith(XLSX_MAGIC) or head.startswith(XLS_MAGIC)
+
 
 @dataclass
 class Grid:

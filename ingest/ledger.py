@@ -181,16 +181,16 @@ class Ledger:
         """(the first file these bytes were accepted as, the last they were rejected as).
         The ingest asks for every file: the answers are read once, then kept current
         by ``record`` (a check reads the one it needs)."""
-        if self.read_only:
-            return self.con.execute("""select min(file_id) filter (where status like 'accepted%'),
-                                              max(file_id) filter (where status = 'rejected')
-                                       from files where sha256 = ? and submitter_code = ?""",
-                                    [sha, submitter]).fetchone()
-        if self._earlier is None:
-            self._earlier = {(sha_, sub): (acc, rej) for sha_, sub, acc, rej in self.con.execute(
-                """select sha256, submitter_code, min(file_id) filter (where status like 'accepted%'),
+        query = """select sha256, submitter_code, min(file_id) filter (where status like 'accepted%'),
                           max(file_id) filter (where status = 'rejected')
-                   from files group by all""").fetchall()}
+                   from files {where} group by all"""
+        if self.read_only:
+            row = self.con.execute(query.format(where="where sha256 = ? and submitter_code = ?"),
+                                   [sha, submitter]).fetchone()
+            return row[2:] if row else (None, None)
+        if self._earlier is None:
+            self._earlier = {(sha_, sub): (acc, rej)
+                             for sha_, sub, acc, rej in self.con.execute(query.format(where="")).fetchall()}
         return self._earlier.get((sha, submitter), (None, None))
 
     def receipt(self, file_id: int):

@@ -21,6 +21,7 @@ in the pipeline's process, and the rest of the night too.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import multiprocessing
 import os
 from collections import deque
@@ -33,10 +34,11 @@ from pathlib import Path
 from ingest.bounds import bound_problems
 from ingest.config import Settings, active, current
 from ingest.failpoints import failpoint
+from ingest.grid import is_workbook
 from ingest.landing import Arrival
 from ingest.layout import SCAN_ROWS, Layout, find_layout
 from ingest.messages import Message, error
-from ingest.readers import XLS_MAGIC, XLSX_MAGIC, Grid, UnreadableFile, read_grid, reading_notes
+from ingest.readers import Grid, UnreadableFile, read_grid, reading_notes
 from ingest.validate import Parsed, check_submitter, parse_rows
 from ingest.vectorized import parse_table
 
@@ -140,8 +142,7 @@ def _workbook(path: Path) -> bool:
     """A workbook is read here: its reading already has a process of its own (the
     sandbox), which a worker would have to start again."""
     with open(path, "rb") as fh:
-        head = fh.read(8)
-    return head.startswith(XLSX_MAGIC) or head.startswith(XLS_MAGIC)
+        return is_workbook(fh.read(8))
 
 
 def workers() -> int:
@@ -168,13 +169,7 @@ def checked_in_order(files: Iterable[Arrival], parks: Callable[[], dict[str, str
             pending.append(arr)
             break
         yield arr, _apply(arr, _read_and_check(arr, parks(), today))
-    rest = _chain(pending, files)
-    yield from _pooled(rest, parks(), today, n)
-
-
-def _chain(first: deque, rest: Iterator) -> Iterator:
-    yield from first
-    yield from rest
+    yield from _pooled(itertools.chain(pending, files), parks(), today, n)
 
 
 def _pooled(files: Iterator[Arrival], parks: dict[str, str], today: dt.date,

@@ -13,8 +13,8 @@ from __future__ import annotations
 import csv
 import re
 
+from ingest.grid import Grid, check_width, is_workbook
 from ingest.messages import Message
-from ingest.grid import XLS_MAGIC, XLSX_MAGIC, Grid, check_width
 from ingest.textfile import UnreadableFile, decode, encoding_name, sniff_delimiter
 
 __all__ = ["Grid", "UnreadableFile", "read_grid", "check_width"]
@@ -72,7 +72,7 @@ def read_as(grid: Grid | None) -> dict[str, str | None]:
 def read_grid(data: bytes, file_name: str) -> Grid:
     if not data.strip():
         raise UnreadableFile("文件为空", "the file is empty")
-    if data.startswith(XLSX_MAGIC) or data.startswith(XLS_MAGIC):
+    if is_workbook(data):
         from ingest.sandbox import IsolatedFailure, run_isolated
         from ingest.workbook import read_excel_bytes
 
