@@ -109,6 +109,12 @@ def _hash(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
+def _user_key(username: str) -> str:
+    """The login limit's key for a name, hashed: a name that is no account may be a
+    password typed in the wrong field, and is not kept in clear."""
+    return "user:" + _hash(username)
+
+
 def _now_text() -> str:
     from intake.clock import now_text
 
@@ -182,7 +188,7 @@ class Accounts:
         self.con.execute("update users set password_hash = ?, disabled = 0, updated_at = ? where username = ?",
                          [_hasher.hash(password), _now_text(), username])
         self.con.execute("delete from sessions where username = ?", [username])
-        self.con.execute("delete from login_failures where key = ?", ["user:" + username])
+        self.con.execute("delete from login_failures where key = ?", [_user_key(username)])
 
     def verify(self, username: str, password: str) -> User | None:
         """The user if the password is right and the account enabled; None otherwise
@@ -206,21 +212,36 @@ class Accounts:
         """Seconds the account or the address must still wait (0: may try)."""
         now = time.time() if now is None else now
         wait = 0.0
-        for key in ("user:" + username, "addr:" + address):
+        for key in (_user_key(username), "addr:" + address):
             rows = self.con.execute("select at from login_failures where key = ? and at > ? order by at desc",
                                     [key, now - LOCK_SECONDS]).fetchall()
             if len(rows) >= LOCK_FAILURES:
                 wait = max(wait, rows[0][0] + LOCK_SECONDS - now)
         return wait
 
-    def failed(self, username: str, address: str) -> None:
+    def attempt(self, username: str, address: str) -> tuple[float, list[int]]:
+        """A login attempt: (seconds the account or the address must still wait, 0 if it
+        may try; the rows that count it as a failure until ``succeeded`` takes them back).
+        Checked and counted in one transaction, before the password is, so attempts sent
+        at once cannot all pass the limit."""
         now = time.time()
-        self.con.execute("delete from login_failures where at < ?", [now - LOCK_SECONDS])
-        self.con.executemany("insert into login_failures values (?, ?)",
-                             [("user:" + username, now), ("addr:" + address, now)])
+        self.con.execute("begin immediate")
+        try:
+            wait, ids = self.locked_for(username, address, now), []
+            if wait <= 0:
+                self.con.execute("delete from login_failures where at < ?", [now - LOCK_SECONDS])
+                ids = [self.con.execute("insert into login_failures values (?, ?)", [key, now]).lastrowid
+                       for key in (_user_key(username), "addr:" + address)]
+            self.con.execute("commit")
+        except BaseException:
+            self.con.execute("rollback")
+            raise
+        return wait, ids
 
-    def succeeded(self, username: str) -> None:
-        self.con.execute("delete from login_failures where key = ?", ["user:" + username])
+    def succeeded(self, username: str, attempt: list[int]) -> None:
+        """The account's failures forgotten, and this attempt no failure of its address."""
+        self.con.execute("delete from login_failures where key = ?", [_user_key(username)])
+        self.con.executemany("delete from login_failures where rowid = ?", [[i] for i in attempt])
 
     # -- sessions ------------------------------------------------------------
     def new_session(self, username: str | None = None) -> Session:

@@ -172,7 +172,7 @@ def create_app(settings: Settings):
                             username=username)
                 set_session_cookie(resp, request, session)
                 return resp
-            wait = acc.locked_for(username, address(request))
+            wait, attempt = acc.attempt(username, address(request))  # counted as a failure until it succeeds
             if wait > 0:
                 minutes = int(wait // 60) + 1
                 audit(request, "login_refused", user=username if acc.get(username) else None, reason="locked")
@@ -183,7 +183,6 @@ def create_app(settings: Settings):
                 return resp
             user = await run_in_threadpool(acc.verify, username, password)
             if user is None:
-                acc.failed(username, address(request))
                 if acc.get(username) is not None:
                     audit(request, "login_failed", user=username)
                 else:  # a name that is no account may be a password typed in the wrong field: not logged as such
@@ -192,7 +191,7 @@ def create_app(settings: Settings):
                 return page(request, "login.html", 401, session=session, username=username,
                             error=("用户名或密码错误（或账户已停用）", "wrong username or password (or the account "
                                    "is disabled)"))
-            acc.succeeded(username)
+            acc.succeeded(username, attempt)
             acc.end_session(session.sid)  # a new session id at login (no fixation)
             fresh = acc.new_session(user.username)
             audit(request, "login", user=user.username, code=user.code)
@@ -315,7 +314,8 @@ def create_app(settings: Settings):
         try:
             if not user:
                 return to_login()
-            up = acc.upload(request.path_params["upload_id"])
+            upload_id = request.path_params["upload_id"]
+            up = acc.upload(upload_id) if upload_id < 2**63 else None  # SQLite's integers end there
             if up is None or not views.may_see(user.code, up["code"]):
                 return not_found(request, session, user)
             return page(request, "upload_detail.html", session=session, user=user,

@@ -28,6 +28,9 @@ def _example(kind: str, code: str, name: str) -> dict[str, object]:
                 "region_code": code, "park_code": "", "industry_chain": "新材料", "nature": "新建",
                 "stage": "续建", "total_investment": 50000, "annual_plan": 12000, "ytd_completed": 8000,
                 "start_date": f"{year - 1}-03-01"}
+    if kind == "park_evaluations":  # a year, a park of the account's area, a category
+        return {"period": f"{year - 1}年", "park_code": park, "park_name": f"示例{name}经济开发区",
+                "category": "十强", "rank": 1}
     if kind == "park_registry":
         return {"park_code": park, "park_name": f"示例{name}经济开发区", "region_code": code,
                 "park_level": "省级", "area_mu": 12000}
@@ -37,7 +40,8 @@ def _example(kind: str, code: str, name: str) -> dict[str, object]:
     if kind == "park_indicators":
         return {"period": period, "park_code": park, "park_name": f"示例{name}经济开发区",
                 **{k: round(v * 0.3) for k, v in values.items()}}
-    return {"period": period, "region_code": code, "region_name": name, **values}
+    return {"period": period, "region_code": code, "region_name": name, **values,
+            "resident_population": 35.6, "land_area": 439, "industrial_enterprises": 160}
 
 
 def template_xlsx(kind: str, code: str) -> bytes:
@@ -54,7 +58,7 @@ def template_xlsx(kind: str, code: str) -> bytes:
     ws.title = KIND_ZH[kind]
     ws.append([f"{KIND_ZH[kind]}（{kind}）报送模板 — {code} {name}"])
     ws.append(["单位：万元"])
-    ws.append([f.zh + (f"（{UNIT[f.type]}）" if f.type in UNIT and "（" not in f.zh else "") for f in fields])
+    ws.append([f.zh + (f"（{_unit(f)}）" if _unit(f) and "（" not in f.zh else "") for f in fields])
     for cell in ws[3]:
         cell.font = Font(bold=True)
     row = []
@@ -77,6 +81,12 @@ def template_xlsx(kind: str, code: str) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def _unit(f: reference.Field) -> str:
+    """The unit a column is read in, said in its header: 万元 for money, a quantity's own
+    (常住人口 in 万人, 行政区域面积 in 平方公里, 企业数 in 个)."""
+    return UNIT.get(f.type) or (reference.indicator_units().get(f.name, "") if f.type == "quantity" else "")
 
 
 def _note(f: reference.Field) -> str:
