@@ -19,7 +19,7 @@ import polars as pl
 from ingest import reference, row_checks
 from ingest.footers import footer_note, footer_rows
 from ingest.layout import Layout
-from ingest.text import nfkc, normalise_word
+from ingest.text import nfkc, normalise_word, to_simplified
 from ingest.messages import Message, error, note, warning
 from ingest.values import (FACTOR, ValueProblem, exact_amounts, is_missing, money_factor, parse_code,
                            parse_date, parse_integer, parse_number, parse_period, parse_tags, parse_word,
@@ -167,6 +167,18 @@ def other_cell(f, text: str):
         raise CellProblem("bad_value", p.zh, p.en) from None
 
 
+# free-text words the marts group or test by (产业链, 项目阶段 竣工/投产, 建设性质): one
+# spelling whatever the script, so 投產 counts as 投产 and 電子信息 joins 电子信息
+SIMPLIFIED_TEXT = frozenset({"industry_chain", "stage", "nature"})
+
+
+def text_cell(f, text: str) -> str | None:
+    """A free-text cell as stored: None when missing; Simplified for SIMPLIFIED_TEXT."""
+    if is_missing(text):
+        return None
+    return to_simplified(text) if f.name in SIMPLIFIED_TEXT else text
+
+
 def is_total_word(text: str) -> bool:
     """``合计``, ``总 计：``, ``Total`` — not ``配合计划`` or ``总计算中心``."""
     return bool(text) and normalise_word(text).strip(":：") in TOTAL_WORDS
@@ -249,7 +261,7 @@ def read_row(cell: dict[str, str], layout: Layout, fields: dict, rownum: int, to
             elif f.type in ("code", "region", "park"):
                 rec[n] = (parse_code(text) if text and not is_missing(text) else "") or None
             else:
-                rec[n] = None if is_missing(text) else text
+                rec[n] = text_cell(f, text)
         except CellProblem as p:
             bad(n, p.code, p.zh, p.en)
     return rec, problems, unread, year

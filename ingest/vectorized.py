@@ -29,7 +29,8 @@ from ingest.footers import footer_rows, may_have_footer
 from ingest.layout import Layout
 from ingest.readers import Grid
 from ingest import row_checks
-from ingest.validate import AMOUNT_TYPES, CellProblem, Parsed, amount_factor, cell_number, other_cell
+from ingest.validate import (AMOUNT_TYPES, SIMPLIFIED_TEXT, CellProblem, Parsed, amount_factor, cell_number,
+                             other_cell, text_cell)
 from ingest.values import FACTOR, ValueProblem, exact_amounts, is_missing, parse_code, parse_date, parse_period
 
 # a cell that may be a totals word (合计, 總計, TOTAL...): such a file goes to the
@@ -167,6 +168,8 @@ def _parse(grid: Grid, layout: Layout, submitter, parks, today) -> Parsed:
         elif f.type in ("code", "region", "park"):
             out[n] = _map_other(text, [_PLAIN_CODE, _not_a_marker()],
                                 lambda t: parse_code(t) if t and not is_missing(t) else None)
+        elif n in SIMPLIFIED_TEXT:
+            out[n] = _map_unique(text, lambda t, f=f: text_cell(f, t))
         else:
             out[n] = _map_other(text, [_not_a_marker()], lambda t: None if is_missing(t) else t)
 

@@ -135,16 +135,16 @@ QIYANG_FEB = [["2022年1-2月祁阳市重点产业项目建设进度表"], ["单
                8, 30000, 6000],
               ["2022年1-2月", "QY-3", "祁阳污水处理厂提质", "431181", None, "县重点", None, "否", "2021-09-01", "续建",
                3, 10000, 2000]]
-# 零陵 1-2月: Traditional headers and words
-LINGLING_FEB = [["統計期", "項目代碼", "項目名稱", "所屬地區代碼", "項目級別", "專項", "是否產業項目", "總投資",
-                 "年度計劃投資", "本年累計完成投資"],
-                ["2022年1-2月", "LL-1", "零陵電子信息產業園", "431102", "省級重點", "雙引擎", "是", "50000", "20000",
-                 "3000"]]
-# 冷水滩 1-2月: English headers and words
+# 零陵 1-2月: Traditional headers and words (programmes separated by 、; put into production: 投產)
+LINGLING_FEB = [["統計期", "項目代碼", "項目名稱", "所屬地區代碼", "項目級別", "專項", "是否產業項目", "產業鏈",
+                 "項目階段", "總投資", "年度計劃投資", "本年累計完成投資"],
+                ["2022年1-2月", "LL-1", "零陵電子信息產業園", "431102", "省級重點", "雙引擎、產業鏈鏈長制", "是",
+                 "電子信息", "投產", "50000", "20000", "3000"]]
+# 冷水滩 1-2月: English headers and words (programmes separated by a comma)
 LENGSHUITAN_FEB = [["period", "project_code", "project_name", "region_code", "Project Level", "programme",
-                    "industrial", "total_investment", "annual_plan", "ytd_completed"],
-                   ["2022-02", "LST-1", "Lengshuitan logistics hub", "431103", "City", "三高四新", "N", "40000",
-                    "15000", "2500"]]
+                    "industrial", "industry_chain", "total_investment", "annual_plan", "ytd_completed"],
+                   ["2022-02", "LST-1", "Lengshuitan logistics hub", "431103", "City", "三高四新,产业链链长制", "N",
+                    "电子信息", "40000", "15000", "2500"]]
 PLAIN_H = ["统计期", "项目代码", "项目名称", "所属地区代码", "总投资", "年度计划投资", "本年累计完成投资"]
 # 祁阳 1-4月: QY-3 dropped out, QY-4 new (starts in May), QY-2 completed (竣工)
 QIYANG_APR_H = ["统计期", "项目代码", "项目名称", "所属地区代码", "所属园区代码", "项目级别", "专项", "是否产业项目",
@@ -443,7 +443,7 @@ def test_s5_level_and_industrial_from_chinese_traditional_and_english_words(wh):
     assert feb["QY-3"][0] == "county" and feb["QY-3"][1] is None  # 县重点, empty 专项
     assert feb["LL-1"][0] == "province" and feb["LL-1"][2] is True  # 省級重點, 是 (Traditional header)
     assert feb["LST-1"][0] == "city" and feb["LST-1"][2] is False  # City, N (English header)
-    assert feb["LST-1"][1] == "三高四新"
+    assert feb["LST-1"][1] == "三高四新；产业链链长制"  # "三高四新,产业链链长制"
     assert feb["QY-1"][1] == "双引擎；三高四新"
     assert feb["P-431122"][:3] == (None, None, None)  # no such columns, nothing earlier: unknown
 
@@ -451,11 +451,29 @@ def test_s5_level_and_industrial_from_chinese_traditional_and_english_words(wh):
 def test_s5_programmes_written_in_traditional_are_stored_simplified(wh):
     # 零陵 wrote 專項 “雙引擎”: the programme is 双引擎 (one group with 祁阳's), not a second spelling
     feb = attributes(wh["home"], "2022-02")
-    assert feb["LL-1"][1] == "双引擎"
+    assert feb["LL-1"][1] == "双引擎；产业链链长制"  # "雙引擎、產業鏈鏈長制"
     groups = query(wh["home"], """select project_count from marts.investment_by_group
                                   where period = '2022-02' and region_code = '431100'
                                     and group_type = 'programme' and group_value = '双引擎'""")
     assert groups == [(2,)]
+
+
+def test_s5_chain_and_stage_written_in_traditional_are_one_group_with_the_simplified(wh):
+    # 零陵's 產業鏈 電子信息 and 冷水滩's 电子信息 are one industry-chain group; 零陵's stage 投產 is 投产
+    rows = query(wh["home"], """select group_type, group_value, group_name, project_count, annual_plan,
+                                       share_of_plan_pct
+                                from marts.investment_by_group
+                                where period = '2022-02' and region_code = '431100'
+                                  and group_type in ('industry_chain', 'programme')
+                                  and group_value in ('电子信息', '電子信息', '产业链链长制')""")
+    assert sorted(r[:5] for r in rows) == [("industry_chain", "电子信息", "电子信息", 2, Decimal("35000")),
+                                           ("programme", "产业链链长制", "产业链链长制", 2, Decimal("35000"))]
+    assert all(r[5] == pytest.approx(100.0 * 35000 / 195000) for r in rows)
+    stage = query(wh["home"], "select stage from core.fct_project_investment where project_code = 'LL-1'")
+    assert stage == [("投产",)]
+    completed = query(wh["home"], """select projects_completed from marts.project_starts
+                                     where period = '2022-02' and region_code = '431102'""")
+    assert completed == [(1,)]
 
 
 def test_s5_a_slimmer_later_report_keeps_attributes_and_an_empty_cell_clears_one(wh):
@@ -506,11 +524,12 @@ def test_s5_project_starts_counts_starts_and_completions(wh):
     assert got[("2022-02", "431181")] == (0, 0, 0, 0, 0, 0, True)
     assert got[("2022-04", "431181")] == (1, Decimal("125000"), Decimal("40000"), 1, Decimal("125000"), 1, False)
     assert got[("2022-05", "431181")] == (2, Decimal("185000"), Decimal("60000"), 2, Decimal("185000"), 1, False)
-    assert got[("2022-05", "431100")][:6] == (2, Decimal("185000"), Decimal("60000"), 2, Decimal("185000"), 1)
+    # 永州: and 零陵's LL-1, put into production (投產) in 1-2月
+    assert got[("2022-05", "431100")][:6] == (2, Decimal("185000"), Decimal("60000"), 2, Decimal("185000"), 2)
     province = query(wh["home"], """select projects_started, projects_completed, submitters_expected,
                                            submitters_reported, is_complete, period_label
                                     from marts.project_starts where region_code = '430000' and period = '2022-05'""")
-    assert province == [(2, 1, 11, 1, False, "2022年1-5月")]
+    assert province == [(2, 2, 11, 1, False, "2022年1-5月")]
 
 
 # -- §6 ------------------------------------------------------------------------------------------
