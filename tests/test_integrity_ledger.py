@@ -116,7 +116,7 @@ def test_a_row_is_skipped_only_when_it_is_a_totals_row_and_each_is_named(home):
     drop(home, "431381", "配合.csv", csv_bytes([
         PROJ_H, ["2023-05", "XM-1", "总计算中心", "431381", "500", "100", "40"],
         ["2023-05", "XM-2", "配合计划", "431381", "90", "", "10"]]))
-    # a real totals row (序号 column), a line of text, a numbered empty line: skipped and named
+    # a real totals row (序号 column) and a line of text: skipped and named; a numbered empty line is a blank row
     # (a footer such as 填报人：… is named as one, footer_skipped: tests/test_integrity_reading.py)
     drop(home, "431300", "项目.csv", csv_bytes([
         ["序号", *PROJ_H], ["1", "2023-05", "XM-3", "娄底项目", "431302", "300", "60", "20"],
@@ -335,15 +335,21 @@ def test_files_arriving_at_the_same_time_are_taken_in_name_order_with_a_warning(
     t = time.time_ns() - 5_000_000_000
     for p in (b, a, c, d):
         os.utime(p, ns=(t, t))
-    rs = {r.file_name: r for r in ingest_landing(home).receipts}
+    assert refresh(home)
+    rs = {r["file_name"]: r for r in receipts_of(home, "431300")}
     # c: another period, d: another indicator (neither replaces a figure of the other): no word
-    assert [rs[n].status for n in ("a.csv", "c.csv", "d.csv")] == ["accepted"] * 3
-    assert rs["b.csv"].status == "accepted_with_warnings"
-    assert [m.line() for m in rs["b.csv"].messages if m.code == "same_arrival_time"] == [
-        "警告 文件：与文件“a.csv”到达时间相同且同报 2022-12：同时到达的文件按文件名顺序处理，本文件在后，以本文件为准 / "
-        "warning file: arrived at the same time as 'a.csv' which also reports 2022-12: files arriving at the same "
-        "time are taken in name order; this one comes later and stands"]
-    assert rs["a.csv"].file_id < rs["b.csv"].file_id
+    assert [rs[n]["status"] for n in ("a.csv", "c.csv", "d.csv")] == ["accepted"] * 3
+    assert rs["b.csv"]["status"] == "accepted_with_warnings"
+    assert sorted(m["code"] for m in rs["b.csv"]["messages"]) == ["same_arrival_time", "supersedes"]  # a's figure
+    assert ("警告 文件：与文件“a.csv”到达时间相同且同报 2022-12：同时到达的文件按文件名顺序处理，本文件在后，以本文件为准 / "
+            "warning file: arrived at the same time as 'a.csv' which also reports 2022-12: files arriving at the same "
+            "time are taken in name order; this one comes later and stands") in rs["b.csv"]["text"]
+    # the published warehouse: b (later by name) stands for 2022-12's GDP, whatever order the scan listed them
+    assert query(home, """select period, indicator, value_wan from core.fct_indicator_values
+                          where entity_code = '431300' order by 1, 2""") == [
+        ("2021-12", "gdp", Decimal(900)), ("2022-12", "gdp", Decimal(1500)), ("2022-12", "tax", Decimal(80))]
+    assert query(home, """select file_name, status from marts.submission_receipts where file_name in ('a.csv', 'b.csv')
+                          order by file_id""") == [("a.csv", "superseded"), ("b.csv", "accepted_with_warnings")]
 
 
 def test_a_retired_code_owns_its_projects_under_its_successor():

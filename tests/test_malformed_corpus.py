@@ -140,6 +140,8 @@ CASES = [
         name="指标.xlsx", value="2022.1"),
     Bad("period_day_that_does_not_exist", park(["2022-02-30", "431300-ETDZ", "1", "1"]), "bad_period",
         "统计期“2022-02-30”不是有效的日期", "the period '2022-02-30' is not a valid date", row=2),
+    Bad("period_day_32", park(["2022-08-32", "431300-ETDZ", "1", "1"]), "bad_period",
+        "统计期“2022-08-32”不是有效的日期", "the period '2022-08-32' is not a valid date", row=2, value="2022-08-32"),
     Bad("period_not_from_january", park(["2022年3-4月", "431300-ETDZ", "1", "1"]), "bad_period",
         "不是自年初起的累计：所有数字须为 1 月起的累计数，请报送 2022年1-4月", "does not start in January", row=2),
     Bad("period_left_empty", park(["", "431300-ETDZ", "1", "1"]), "missing_value", "必填项为空",
@@ -151,6 +153,8 @@ CASES = [
         "not a number", row=2, value="１２３ａｂｃ"),
     Bad("infinite_money", park(["2022-04", "431300-ETDZ", "1e999", "1"]), "not_a_number", "不是有限的数字",
         "not a finite number", row=2),
+    Bad("number_1e300", park(["2022-04", "431300-ETDZ", "1e300", "1"]), "not_a_number", "数值过大（不小于 10^16），请检查单位和数字",
+        "the number is too large (10^16 or more); check the figure and its unit", row=2, value="1e300"),
     # plausibility bounds (ingest/reference/bounds.csv): a figure in 元 under a 亿元 header, a slip of the pen
     Bad("gdp_in_yuan_under_yi", table(["统计期", "园区代码", "园区生产总值（亿元）"],
                                       ["2022-04", "431300-ETDZ", "3456000000"]),
