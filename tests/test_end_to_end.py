@@ -128,7 +128,7 @@ def assert_sensor_writes_an_alert(home, run_id: str) -> None:
 
     from orchestration.definitions import build_defs
 
-    sensor = build_defs(home).get_sensor_def("run_failure_alert")
+    (sensor,) = [s for s in build_defs(home).sensors if s.name == "run_failure_alert"]  # (get_sensor_def warns)
     os.environ["DAGSTER_HOME"] = str(home.dagster_home)
     with DagsterInstance.get() as instance:
         run = instance.get_run_by_id(run_id)
