@@ -128,7 +128,7 @@ def assert_sensor_writes_an_alert(home, run_id: str) -> None:
 
     from orchestration.definitions import build_defs
 
-    sensor = build_defs(home).get_sensor_def("run_failure_alert")
+    (sensor,) = [s for s in build_defs(home).sensors if s.name == "run_failure_alert"]  # (get_sensor_def warns)
     os.environ["DAGSTER_HOME"] = str(home.dagster_home)
     with DagsterInstance.get() as instance:
         run = instance.get_run_by_id(run_id)
@@ -148,6 +148,40 @@ def test_the_run_is_recorded_in_the_warehouse_dagster_instance(unseen):
         runs = instance.get_runs()
         assert runs and all(r.job_name == "nightly_refresh" for r in runs)
         assert DagsterRunStatus.SUCCESS in {r.status for r in runs}
+
+
+def test_a_start_fails_the_runs_whose_process_is_gone_and_leaves_live_ones(tmp_path):
+    """What ``parkstat refresh`` and ``parkstat daemon`` do first (start_instance): a run left
+    STARTED by a process that is gone is failed with the reason and an alert; a run whose
+    process lives is left alone; finished runs past keep_runs_days are pruned."""
+    from dagster import DagsterInstance, DagsterRunStatus
+    from dagster._core.storage.dagster_run import DagsterRun
+
+    from orchestration.instance import process_tags, prune_runs, start_instance
+
+    home = make_home(tmp_path / "wh")
+    start_instance(home, "a test")  # the instance written and created
+    proc = subprocess.Popen(["sleep", "60"])
+    dead_tags = process_tags(proc.pid)
+    proc.kill()
+    proc.wait()
+    with DagsterInstance.from_config(str(home.dagster_home)) as instance:
+        for run_id, tags in (("0dead000-0000-0000-0000-000000000000", dead_tags),
+                             ("0a11fe00-0000-0000-0000-000000000000", process_tags())):
+            instance.add_run(DagsterRun(job_name="nightly_refresh", run_id=run_id, tags=tags,
+                                        status=DagsterRunStatus.STARTED))
+    notes = start_instance(home, "parkstat refresh")
+    assert notes == ["run 0dead000 was left running by a process that is gone: marked failed"]
+    with DagsterInstance.from_config(str(home.dagster_home)) as instance:
+        assert instance.get_run_by_id("0dead000-0000-0000-0000-000000000000").status == DagsterRunStatus.FAILURE
+        reason = instance.get_records_for_run("0dead000-0000-0000-0000-000000000000").records[-1].event_log_entry
+        assert f"(pid {proc.pid} on " in reason.message and "marked failed by parkstat refresh" in reason.message
+        assert instance.get_run_by_id("0a11fe00-0000-0000-0000-000000000000").status == DagsterRunStatus.STARTED
+        (alert,) = [json.loads(p.read_text()) for p in home.alerts.glob("*_0dead000_recovery.json")]
+        assert alert["run_id"].startswith("0dead000") and "is gone (killed or crashed)" in alert["error"]
+        assert prune_runs(instance, days=0) == 1  # the failed run, not the live one
+        assert [r.run_id[:8] for r in instance.get_runs()] == ["0a11fe00"]
+    assert start_instance(home, "parkstat daemon") == []  # nothing left to do
 
 
 def test_definitions_validate():

@@ -288,3 +288,29 @@ def test_the_nightly_build_ran_the_dbt_unit_tests_of_the_rules(sample):
                      "county_domain_counts_counties_and_county_level_cities_in_force_that_year": "pass",
                      "monthly_amounts_are_differences_of_cumulative_reports_within_a_year": "pass",
                      "comparable_growth_counts_only_the_parks_that_reported_in_both_years": "pass"}
+
+
+def test_the_readmes_check_example_and_duckdb_hint_work_on_the_demos_home(sample):
+    """The README's ``parkstat check`` example names the file the demo leaves in place,
+    and its ``duckdb`` command (the shell in the project's environment) answers."""
+    import shlex
+    import subprocess
+    import sys
+
+    from typer.testing import CliRunner
+
+    from orchestration.cli import app
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    (check,) = re.findall(r"^uv run parkstat check (\"warehouse/examples/.+)$", readme, flags=re.M)
+    file, flag, code = shlex.split(check)
+    assert file.startswith("warehouse/examples/") and flag == "--as"
+    res = CliRunner().invoke(app, ["check", str(sample.root / file.removeprefix("warehouse/")), "--as", code,
+                                   "--home", str(sample.root)])
+    assert res.exit_code == 0 and "已接收 / accepted" in res.output, res.output
+    (hint,) = re.findall(r"^uv run duckdb (.+?) \\\n\s+(.+)$", readme, flags=re.M)
+    flag, db = shlex.split(hint[0])
+    assert flag == "-readonly" and db == "warehouse/published/warehouse.duckdb"
+    out = subprocess.run([str(Path(sys.executable).parent / "duckdb"), "-readonly", str(sample.published_db),
+                          *shlex.split(hint[1])], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and "娄底市" in out.stdout and out.stderr == "", out.stderr

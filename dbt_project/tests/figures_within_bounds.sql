@@ -2,6 +2,9 @@
 -- Ingest rejects a file with a figure beyond it; a row here means a ledger written
 -- before a bound existed (or a bound lowered since): the build stops, and the run
 -- names the file and the figure (orchestration/dbt_assets.py).
+-- Dagster shows it as an asset check of core/fct_indicator_values (a test on two models has
+-- no asset of its own: without this, every run logs a warning and only an observation).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_indicator_values'}}}) }}
 select f.file_id, f.indicator as field, f.value
 from {{ ref('fct_indicator_values') }} as f
 inner join {{ ref('stg_reference__bounds') }} as b on b.field = f.indicator
