@@ -111,6 +111,7 @@ def test_a_county_is_reported_under_the_code_of_its_year():
     assert [reported_code("431181", y) for y in (2019, 2020, 2021, 2023)] == ["431121", "431121", "431181", "431181"]
     assert reported_code("370116", 2017) == "371202"  # 莱芜区 was 莱城区 (a county), not 莱芜市 (a city)
     assert reported_code("130402", 2015) == "130402"  # 邯山区 existed before 邯郸县 merged into it
+    assert reported_code("653228", 2023) is None and reported_code("653228", 2024) == "653228"  # 和康县, of no earlier county
 
 
 @pytest.mark.parametrize("shape", sorted(shapes()))

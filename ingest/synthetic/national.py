@@ -111,7 +111,7 @@ def generate(size_name: str, out: Path, seed: int | None = None) -> dict:
             rrows, prows = [], []
             for c in [sub, *counties]:
                 rc = reported_code(c, y)
-                if (divs[rc].valid_from or y) > y:  # a county made later, of no earlier county: no figures yet
+                if rc is None:  # a county made later, of no earlier county: no figures yet
                     continue
                 g = base[c] * growth * rng.uniform(0.97, 1.03)
                 rrows.append({"period": period_text(period, y, 12), "region_code": rc, "region_name": divs[rc].name,
@@ -145,11 +145,10 @@ def generate(size_name: str, out: Path, seed: int | None = None) -> dict:
         counts["projects"] += len(projects)
         pf = pl.DataFrame(projects)
         months = pl.DataFrame({"year": [y for y in years for _ in MONTHS], "month": MONTHS * len(years)})
-        codes = pl.DataFrame([(c, y, reported_code(c, y)) for c in counties for y in years
-                              if (divs[reported_code(c, y)].valid_from or y) <= y],  # none before the county was made
+        codes = pl.DataFrame([(c, y, reported_code(c, y)) for c in counties for y in years],
                              schema={"region_code": pl.String, "year": pl.Int64, "reported": pl.String}, orient="row")
         rows = (pf.join(months, how="cross")
-                .join(codes, on=["region_code", "year"], how="inner")
+                .join(codes.drop_nulls(), on=["region_code", "year"], how="inner")  # none before the county was made
                 .with_columns(region_code=pl.col("reported")).drop("reported")
                 .with_columns(
                     stage=pl.when(pl.col("year") < pl.col("start_year")).then(pl.lit("前期"))
