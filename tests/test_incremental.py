@@ -27,6 +27,26 @@ def _tables(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
         "and table_schema in ('core', 'marts') and table_type = 'BASE TABLE' order by 1, 2", [catalog]).fetchall()]
 
 
+def _assert_equals_a_full_rebuild(tmp_path: Path, home: WarehouseHome) -> None:
+    """Every core and mart table of the home's build equals a full rebuild from the same staged inputs."""
+    full_db = tmp_path / "full.duckdb"
+    env = {**os.environ, "PARKSTAT_WORK_DB": str(full_db), "PARKSTAT_STAGED": str(home.staged)}
+    subprocess.run([sys.executable, "-m", "dbt.cli.main", "build", "--full-refresh", "--quiet",
+                    "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
+                    "--target-path", str(tmp_path / "target")], check=True, cwd=DBT_DIR, env=env)
+    con = duckdb.connect()
+    con.execute(f"attach '{home.work_db}' as inc (read_only)")
+    con.execute(f"attach '{full_db}' as full_build (read_only)")
+    tables = _tables(con, "inc")
+    assert tables == _tables(con, "full_build") and "core.fct_project_investment" in tables
+    for t in tables:
+        n = con.execute(f"select count(*) from inc.{t}").fetchone()[0]
+        assert n == con.execute(f"select count(*) from full_build.{t}").fetchone()[0], t
+        diff = con.execute(f"select count(*) from (select * from inc.{t} except all select * from full_build.{t})"
+                           ).fetchone()[0]
+        assert diff == 0, f"{t}: {diff} of {n} rows differ from a full rebuild"
+
+
 @pytest.fixture(scope="module")
 def data(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("gen")
@@ -79,23 +99,43 @@ def test_a_new_month_rebuilds_its_year_only_and_equals_a_full_rebuild(tmp_path: 
         finally:
             con.close()
 
-        # a full rebuild from the same staged inputs, in a database of its own
-        full_db = tmp_path / "full.duckdb"
-        env = {**os.environ, "PARKSTAT_WORK_DB": str(full_db), "PARKSTAT_STAGED": str(home.staged)}
-        subprocess.run([sys.executable, "-m", "dbt.cli.main", "build", "--full-refresh", "--quiet",
-                        "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
-                        "--target-path", str(tmp_path / "target")], check=True, cwd=DBT_DIR, env=env)
-        con = duckdb.connect()
-        con.execute(f"attach '{home.work_db}' as inc (read_only)")
-        con.execute(f"attach '{full_db}' as full_build (read_only)")
-        tables = _tables(con, "inc")
-        assert tables == _tables(con, "full_build") and "core.fct_project_investment" in tables
-        for t in tables:
-            n = con.execute(f"select count(*) from inc.{t}").fetchone()[0]
-            assert n == con.execute(f"select count(*) from full_build.{t}").fetchone()[0], t
-            diff = con.execute(f"select count(*) from (select * from inc.{t} except all select * from full_build.{t})"
-                               ).fetchone()[0]
-            assert diff == 0, f"{t}: {diff} of {n} rows differ from a full rebuild"
+        _assert_equals_a_full_rebuild(tmp_path, home)
+
+
+def test_a_correction_of_an_earlier_year_reaches_what_later_reports_carry_forward(tmp_path: Path, data: Path):
+    """A city's 2024 reports leave out 产业链, so its projects carry 2023's chain forward; a
+    corrected December 2023 report changes one project's chain: the incremental night rebuilds
+    2023 and 2024 (not 2023 alone) and equals a full rebuild."""
+    with env_vars(PARKSTAT_NOW=SIZES["tiny"].now, PARKSTAT_REPORTING_CALENDAR=str(data / "reporting_calendar.csv")):
+        home = make_home(tmp_path / "wh")
+        copy_tree(data / "full", home.landing)
+        city = sorted(p.name for p in (data / "full").iterdir())[0]
+        for f in sorted((home.landing / city).glob("2024年*重点产业项目进度.csv")):
+            rows = [line.split(",") for line in f.read_text(encoding="utf-8").splitlines()]
+            assert rows[0][5] == "产业链"
+            f.write_text("\n".join(",".join(r[:5] + r[6:]) for r in rows) + "\n", encoding="utf-8")
+        assert refresh(home)
+        december = next((data / "full" / city).glob("2023年1-12月*"))
+        lines = december.read_text(encoding="utf-8").splitlines()
+        row = lines[1].split(",")
+        code, chain = row[1], row[5]
+        con = duckdb.connect(str(home.work_db), read_only=True)
+        try:
+            assert con.execute("select distinct industry_chain from core.fct_project_investment "
+                               "where project_code = ? and period_year = 2024", [code]).fetchall() == [(chain,)]
+        finally:
+            con.close()
+        row[5] = "新材料" if chain != "新材料" else "新能源"
+        lines[1] = ",".join(row)
+        (home.landing / city / ("更正" + december.name)).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        assert refresh(home)
+        con = duckdb.connect(str(home.work_db), read_only=True)
+        try:
+            assert con.execute("select distinct industry_chain from core.fct_project_investment "
+                               "where project_code = ? and period >= '2023-12'", [code]).fetchall() == [(row[5],)]
+        finally:
+            con.close()
+        _assert_equals_a_full_rebuild(tmp_path, home)
 
 
 def test_a_changed_reference_or_project_means_a_full_rebuild(tmp_path: Path, data: Path):

@@ -7,11 +7,12 @@
                        split_tags (a row per tag: DuckDB unnest, Spark explode),
                        ordered_listagg (Spark: a sorted collect_list),
                        by_period_year (delete+insert on DuckDB, insert_overwrite
-                       by partition on Spark), stage_sources (Spark's catalog
+                       by partition on Spark), by_project (incremental on DuckDB,
+                       a whole table on Spark), stage_sources (Spark's catalog
                        tables over the staged Parquet; DuckDB reads the files),
                        spark_table_shapes (what publish needs of Spark's tables);
       portable by construction: pct, period_year, period_month, period_label,
-                       prior_year_period, touched_years, money, money_sum.
+                       prior_year_period, touched_years, touched_since, money, money_sum.
     The engines' settings that make the same SQL mean the same thing (Spark:
     timestamps without time zone, ANSI off) are in profiles.yml. -#}
 
@@ -38,14 +39,38 @@
 {#- Incremental builds, in one place. A fact built by period year takes, on an
     incremental run, only the years of periods that project files recorded
     since its last build name (file ids only grow, so every newer accepted
-    file has a larger id than any row the fact holds) — a new month costs its
-    year, a correction of 2021 costs 2021. The years are replaced whole
-    (delete+insert on DuckDB; insert_overwrite by partition on Spark). -#}
-{% macro touched_years(report_kind) -%}
+    file has a larger id than any row the fact holds). The project models
+    rebuild the years from the earliest touched one on — a new month costs its
+    year, a correction of 2021 costs 2021 to now (what later reports carry
+    forward may change). The years are replaced whole (delete+insert on DuckDB; insert_overwrite by partition
+    on Spark). -#}
+{% macro touched_years(report_kind, file_id='file_id') -%}
     select distinct {{ period_year('fp.period') }} as period_year
     from {{ ref('stg_ledger__file_periods') }} as fp
     where fp.report_kind = '{{ report_kind }}'
-      and fp.file_id > (select coalesce(max(file_id), 0) from {{ this }})
+      and fp.file_id > (select coalesce(max({{ file_id }}), 0) from {{ this }})
+{%- endmacro %}
+
+{#- The first year an incremental build of the project models rebuilds: the
+    earliest touched one (NULL when no project file came). -#}
+{% macro touched_since(report_kind, file_id='file_id') -%}
+    (select min(touched.period_year) from ({{ touched_years(report_kind, file_id) }}) as touched)
+{%- endmacro %}
+
+{#- dim_project: incremental on DuckDB (delete+insert by project: the projects a
+    night's rebuilt years reach, their versions from the earliest touched year
+    on); Spark's Parquet tables have no delete, so there it is a table rebuilt
+    whole each night. -#}
+{% macro by_project() -%}
+    {%- if target.type == "spark" -%}
+        {{ return({"materialized": "table"}) }}
+    {%- endif -%}
+    {{ return({
+        "materialized": "incremental",
+        "incremental_strategy": "delete+insert",
+        "unique_key": "project_code",
+        "on_schema_change": "fail",
+    }) }}
 {%- endmacro %}
 
 {% macro by_period_year() -%}

@@ -10,13 +10,12 @@
 with standing as (
     select
         s.*,
-        {{ period_year('s.period') }} as period_year,
         {{ period_month('s.period') }} as period_month
     from {{ ref('int_project_progress__standing') }} as s
     {% if is_incremental() -%}
-    -- only the touched years (attributes a report left out come from the
-    -- project's earlier reports, of any year: the standing model carries them)
-    where {{ period_year('s.period') }} in ({{ touched_years('project_progress') }})
+    -- the years from the earliest one new project files touched on: a correction
+    -- of 2021 can change the attributes 2022's reports carry forward
+    where s.period_year >= {{ touched_since('project_progress') }}
     {%- endif %}
 ),
 

@@ -3,9 +3,21 @@
 -- report did not carry (no such column in its file) keeps the value the
 -- project's latest earlier report gave it; an empty cell in a carried column
 -- clears it.
+--
+-- A table, built by period year: every project model reads it (the fact, the
+-- dimension, the marts), so the rule and its windows over the whole history run
+-- once a night, not once per reader. An incremental night rebuilds the years
+-- from the earliest one new project files touched on (macro touched_years; a
+-- correction of 2021 can change what 2022's reports carry forward); what a
+-- project carries into those years comes from its last standing row before them.
+{{ config(**by_period_year()) }}
+-- depends_on: {{ ref('stg_ledger__file_periods') }}
 {%- set attributes = {'park_code': 'string', 'industry_chain': 'string', 'nature': 'string', 'stage': 'string',
                       'start_date': 'date', 'project_level': 'string', 'programmes': 'string',
                       'is_industrial': 'boolean'} %}
+{%- set since -%}
+    {{ touched_since('project_progress') }}
+{%- endset %}
 with standing as (
     select
         file_id, period, project_code, project_name, region_code, total_investment, annual_plan, ytd_completed,
@@ -16,20 +28,53 @@ with standing as (
             when attributes_carried is null
                 or {{ dbt.concat(["','", "attributes_carried", "','"]) }} like '%,{{ a }},%'
             then coalesce(cast({{ a }} as {{ dbt.type_string() }}), '')
-        end as {{ a }}__stated{{ "," if not loop.last }}
+        end as {{ a }}__stated,
         {%- endfor %}
+        0 as is_carried_in
     from (
-        {{ standing_rows(ref('stg_ledger__project_progress'), ['project_code', 'period']) }}
+        {{ standing_rows(ref('stg_ledger__project_progress'), ['project_code', 'period'],
+                         where=(period_year('r.period') ~ ' >= ' ~ since) if is_incremental() else none) }}
     ) as s
+),
+
+{% if is_incremental() -%}
+carried_in as (
+    -- each project's last standing row before the rebuilt years: the values it
+    -- carries into them ('' where it had none: the same as a cleared value)
+    select
+        file_id, period, project_code, project_name, region_code, total_investment, annual_plan, ytd_completed,
+        submitter_code, received_at,
+        {%- for a in attributes %}
+        coalesce(cast({{ a }} as {{ dbt.type_string() }}), '') as {{ a }}__stated,
+        {%- endfor %}
+        1 as is_carried_in
+    from (
+        select
+            e.*,
+            row_number() over (partition by e.project_code order by e.period desc) as recency
+        from {{ this }} as e
+        where e.period_year < {{ since }}
+          and e.project_code in (select project_code from standing)
+    ) as earlier
+    where recency = 1
+),
+
+{% endif -%}
+rows_in_order as (
+    select * from standing
+    {%- if is_incremental() %}
+    union all
+    select * from carried_in
+    {%- endif %}
 ),
 
 carried as (
     select
-        standing.*,
+        rows_in_order.*,
         {%- for a in attributes %}
         {{ last_stated(a ~ '__stated', 'project_code', 'period') }} as {{ a }}__last{{ "," if not loop.last }}
         {%- endfor %}
-    from standing
+    from rows_in_order
 )
 
 select
@@ -43,5 +88,7 @@ select
     nullif(project_level__last, '') as project_level,
     nullif(programmes__last, '') as programmes,
     case nullif(is_industrial__last, '') when 'true' then true when 'false' then false end as is_industrial,
-    submitter_code, received_at
+    submitter_code, received_at,
+    {{ period_year('period') }} as period_year  -- last: Spark keeps the partition column last
 from carried
+where is_carried_in = 0

@@ -3,60 +3,10 @@
 -- project counts in each of its programmes), industry chain, industrial or not
 -- (产业项目), park. One row per (period, region, group_type, group_value), with
 -- the group's share of the region's whole annual plan and the region's coverage.
-with projects as (
-    select
-        f.period,
-        f.project_code,
-        f.total_investment,
-        f.annual_plan,
-        f.ytd_completed,
-        f.project_level,
-        f.programmes,
-        f.industry_chain,
-        f.is_industrial,
-        f.park_code,
-        a.ancestor_code as region_code
-    from {{ ref('fct_project_investment') }} as f
-    inner join {{ ref('int_region_ancestors') }} as a on a.region_code = f.region_code
-),
-
-tagged as (
-    {{ split_tags('projects', 'period, project_code, total_investment, annual_plan, ytd_completed, region_code',
-                  'programmes') }}
-),
-
-members as (
-    select period, region_code, 'level' as group_type, project_level as group_value, project_code,
-           total_investment, annual_plan, ytd_completed
-    from projects where project_level is not null
-    union all
-    select period, region_code, 'programme', tag, project_code, total_investment, annual_plan, ytd_completed
-    from tagged where tag <> ''
-    union all
-    select period, region_code, 'industry_chain', industry_chain, project_code, total_investment, annual_plan,
+with groups as (
+    select period, region_code, group_type, group_value, project_count, total_investment, annual_plan,
            ytd_completed
-    from projects where industry_chain is not null
-    union all
-    select period, region_code, 'industrial', case when is_industrial then 'true' else 'false' end, project_code,
-           total_investment, annual_plan, ytd_completed
-    from projects where is_industrial is not null
-    union all
-    select period, region_code, 'park', park_code, project_code, total_investment, annual_plan, ytd_completed
-    from projects where park_code is not null
-),
-
-groups as (
-    select
-        period,
-        region_code,
-        group_type,
-        group_value,
-        count(distinct project_code) as project_count,
-        {{ money_sum('total_investment') }} as total_investment,
-        {{ money_sum('annual_plan') }} as annual_plan,
-        {{ money_sum('ytd_completed') }} as ytd_completed
-    from members
-    group by period, region_code, group_type, group_value
+    from {{ ref('int_project_investment__group_sums') }}
 )
 
 select

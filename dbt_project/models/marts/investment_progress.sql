@@ -3,48 +3,9 @@
 -- against the calendar (month / 12) and rank among siblings; with how complete
 -- the total is (the submitters expected and reported, the projects that dropped
 -- out of this period's reports).
-with projects as (
-    select
-        f.period,
-        f.period_month,
-        f.project_code,
-        f.annual_plan,
-        f.ytd_completed,
-        r.region_code,
-        r.region_level,
-        r.city_code,
-        r.province_code
-    from {{ ref('fct_project_investment') }} as f
-    inner join {{ ref('dim_region') }} as r on r.region_code = f.region_code
-),
-
-levels as (
-    select period, period_month, region_code, 'county' as region_level, city_code as parent_code,
-           project_code, annual_plan, ytd_completed
-    from projects
-    where region_level = 'county'
-    union all
-    select period, period_month, city_code, 'city', province_code, project_code, annual_plan, ytd_completed
-    from projects
-    where city_code is not null
-    union all
-    select period, period_month, province_code, 'province', cast(null as {{ dbt.type_string() }}),
-           project_code, annual_plan, ytd_completed
-    from projects
-),
-
-sums as (
-    select
-        period,
-        region_code,
-        region_level,
-        parent_code,
-        max(period_month) as period_month,
-        count(distinct project_code) as project_count,
-        {{ money_sum("annual_plan") }} as annual_plan,
-        {{ money_sum("ytd_completed") }} as ytd_completed
-    from levels
-    group by period, region_code, region_level, parent_code
+with sums as (
+    select period, region_code, region_level, parent_code, period_month, project_count, annual_plan, ytd_completed
+    from {{ ref('int_project_investment__region_sums') }}
 ),
 
 not_reported as (
