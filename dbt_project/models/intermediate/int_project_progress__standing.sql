@@ -42,21 +42,20 @@ carried_in as (
     -- each project's last standing row before the rebuilt years: the values it
     -- carries into them ('' where it had none: the same as a cleared value)
     select
-        file_id, period, project_code, project_name, region_code, total_investment, annual_plan, ytd_completed,
-        submitter_code, received_at,
+        e.file_id, e.period, e.project_code, e.project_name, e.region_code, e.total_investment, e.annual_plan,
+        e.ytd_completed, e.submitter_code, e.received_at,
         {%- for a in attributes %}
-        coalesce(cast({{ a }} as {{ dbt.type_string() }}), '') as {{ a }}__stated,
+        coalesce(cast(e.{{ a }} as {{ dbt.type_string() }}), '') as {{ a }}__stated,
         {%- endfor %}
         1 as is_carried_in
-    from (
-        select
-            e.*,
-            row_number() over (partition by e.project_code order by e.period desc) as recency
-        from {{ this }} as e
-        where e.period_year < {{ since }}
-          and e.project_code in (select project_code from standing)
-    ) as earlier
-    where recency = 1
+    from {{ this }} as e
+    inner join (
+        select project_code, max(period) as period
+        from {{ this }}
+        where period_year < {{ since }}
+        group by project_code
+    ) as latest on latest.project_code = e.project_code and latest.period = e.period
+    where e.period_year < {{ since }}
 ),
 
 {% endif -%}
