@@ -62,7 +62,11 @@ select
     region_code,
     group_type,
     group_value,
-    count(distinct project_code) as project_count,
+    -- a project is one row of a (period, region, group) here: the fact is unique on project and
+    -- period, a region's ancestors are distinct (a union), a project has one value of each group
+    -- type but programme, and ingest keeps a project's programme tags distinct (parse_tags) —
+    -- so count(*) is the distinct count, without its cost (39 s → 4 s at national size)
+    count(*) as project_count,
     {{ money_sum('total_investment') }} as total_investment,
     {{ money_sum('annual_plan') }} as annual_plan,
     {{ money_sum('ytd_completed') }} as ytd_completed,

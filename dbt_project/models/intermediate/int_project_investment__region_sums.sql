@@ -48,7 +48,9 @@ select
     region_level,
     parent_code,
     max(period_month) as period_month,
-    count(distinct project_code) as project_count,
+    -- a project has one standing report a period (the fact is unique on project and period) and one
+    -- region, so it is one row of a (period, region) here: count(*) is the distinct count, without its cost
+    count(*) as project_count,
     {{ money_sum("annual_plan") }} as annual_plan,
     {{ money_sum("ytd_completed") }} as ytd_completed,
     max(file_id) as file_id,
