@@ -16,7 +16,7 @@ import pytest
 from ingest.synthetic import SIZES, generate
 from ingest.settings import WarehouseHome
 from orchestration.project import DBT_DIR
-from tests.conftest import copy_tree, env_vars, make_home, refresh
+from tests.conftest import copy_tree, env_vars, make_home, query, refresh
 
 SCHEMAS = ("core", "marts")
 
@@ -135,6 +135,29 @@ def test_a_correction_of_an_earlier_year_reaches_what_later_reports_carry_forwar
                                "where project_code = ? and period >= '2023-12'", [code]).fetchall() == [(row[5],)]
         finally:
             con.close()
+        _assert_equals_a_full_rebuild(tmp_path, home)
+
+
+def test_a_project_no_report_of_which_stands_any_more_leaves_the_dimension(tmp_path: Path, data: Path):
+    """A project that was only in one file (its November report) is gone once a correction of
+    that file leaves it out: the incremental night drops it from dim_project and the facts,
+    as a full rebuild does."""
+    with env_vars(PARKSTAT_NOW=SIZES["tiny"].now, PARKSTAT_REPORTING_CALENDAR=str(data / "reporting_calendar.csv")):
+        home = make_home(tmp_path / "wh")
+        copy_tree(data / "full", home.landing)
+        city = sorted(p.name for p in (data / "full").iterdir())[0]
+        november = next((data / "full" / city).glob("2024年1-11月*"))
+        original = november.read_text(encoding="utf-8")
+        row = original.splitlines()[1].split(",")
+        row[1], row[2] = "XM9999999999", "只报过一次的项目"
+        (home.landing / city / november.name).write_text(original + ",".join(row) + "\n", encoding="utf-8")
+        assert refresh(home)
+        assert query(home, "select count(*) from core.dim_project where project_code = 'XM9999999999'") == [(1,)]
+        (home.landing / city / ("更正" + november.name)).write_text(original, encoding="utf-8")
+        assert refresh(home)
+        assert query(home, "select count(*) from core.dim_project where project_code = 'XM9999999999'") == [(0,)]
+        assert query(home, "select count(*) from core.fct_project_investment where project_code = 'XM9999999999'"
+                     ) == [(0,)]
         _assert_equals_a_full_rebuild(tmp_path, home)
 
 
