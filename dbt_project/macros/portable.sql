@@ -42,8 +42,8 @@
     file has a larger id than any row the fact holds). The project models
     rebuild the years from the earliest touched one on — a new month costs its
     year, a correction of 2021 costs 2021 to now (what later reports carry
-    forward may change). The years are replaced whole (delete+insert on DuckDB; insert_overwrite by partition
-    on Spark). -#}
+    forward may change). The years are replaced whole (delete+insert on
+    DuckDB; insert_overwrite by partition on Spark). -#}
 {% macro touched_years(report_kind, file_id='file_id') -%}
     select distinct {{ period_year('fp.period') }} as period_year
     from {{ ref('stg_ledger__file_periods') }} as fp

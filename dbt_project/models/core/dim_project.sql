@@ -120,7 +120,10 @@ flagged as (
             coalesce(lag(start_date) over w, cast('0001-01-01' as date))
                 = coalesce(start_date, cast('0001-01-01' as date))
             and lag(period) over w is not null
-        then 0 else 1 end as starts_version
+        then 0
+        -- the continued version's row starts nothing: it carries its number
+        when continued_version > 0 then 0
+        else 1 end as starts_version
     from reports
     window w as (partition by project_code order by period)
 ),
@@ -132,7 +135,7 @@ numbered as (
         max(continued_version) over (partition by project_code)
         + sum(starts_version) over (
             partition by project_code order by period rows between unbounded preceding and current row
-        ) - case when max(continued_version) over (partition by project_code) > 0 then 1 else 0 end as version
+        ) as version
     from flagged
 ),
 

@@ -5,8 +5,6 @@
 -- a first report of 1-2月 covers 2); monthly_completed is set only when it is 1.
 {{ config(**by_period_year()) }}
 -- depends_on: {{ ref('stg_ledger__file_periods') }}
--- depends_on: {{ ref('stg_ledger__files') }}
--- depends_on: {{ ref('stg_ledger__project_progress') }}
 with standing as (
     select
         s.*,
