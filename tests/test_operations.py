@@ -243,6 +243,54 @@ def test_status_shows_runs_checks_publishes_and_who_is_late(ops):
     assert text.exit_code == 0 and "◀ served" in text.output and "last runs" in text.output
 
 
+def test_the_workbook_keeps_each_type_and_marks_the_row_of_an_incomplete_total(tmp_path):
+    import datetime as dt
+    from decimal import Decimal
+
+    from openpyxl import load_workbook
+
+    from orchestration.outputs import write_workbook
+
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute("""create table marts.investment_progress as select * from (values
+        ('2022-04', '=1+1', 12.5::decimal(38,10), true, 3, 1, 1, date '2022-04-30', timestamp '2022-05-03 08:00:00',
+         '2022-03', 0.1::double),
+        ('2022-04', '+cmd|x', null, false, 3, 2, 3, null, null, '2022-03', null),
+        ('2022-04', '@SUM(A1)', 7::decimal(38,10), null, 1, null, null, null, null, null, -1.25::double))
+        as v(period, name, amount, is_complete, projects_not_reported, submitters_reported, submitters_expected,
+             day, received_at, prior_period, share)""")
+    con.execute("create schema meta")
+    con.execute("create table meta.marts as select 'investment_progress' as table_name, "
+                "'重点项目投资进度' as sheet_name, 1 as sheet_order, true as required")
+    con.execute("""create table meta.mart_columns as select * from (values
+        ('investment_progress', 'period', '统计期'), ('investment_progress', 'prior_period', '上年同期'),
+        ('investment_progress', 'share', '上年同期')) as v(table_name, column_name, header_zh)""")
+    assert write_workbook(con, tmp_path / "w.xlsx") == {"重点项目投资进度": 3}
+    ws = load_workbook(tmp_path / "w.xlsx")["重点项目投资进度"]
+    # two columns under one header are told apart by their names; the mark comes first
+    assert [c.value for c in ws[1]] == ["完整性", "统计期", "name", "amount", "is_complete", "projects_not_reported",
+                                       "submitters_reported", "submitters_expected", "day", "received_at",
+                                       "上年同期（prior_period）", "上年同期（share）"]
+    assert all(c.font.b for c in ws[1]) and ws.freeze_panes == "B2"
+    rows = {r[2].value: r for r in ws.iter_rows(min_row=2)}
+    first, second, third = rows["=1+1"], rows["+cmd|x"], rows["@SUM(A1)"]
+    # text that looks like a formula stays text; numbers, booleans and times keep their type
+    assert [first[2].data_type, second[2].data_type, third[2].data_type] == ["s", "s", "s"]
+    assert first[3].value == 12.5 and first[3].data_type == "n" and third[3].value == 7
+    assert first[4].value is True and second[4].value is False and third[4].value is None
+    assert first[8].value == dt.datetime(2022, 4, 30) and first[8].number_format == "yyyy-mm-dd"
+    assert first[9].value == dt.datetime(2022, 5, 3, 8) and first[9].number_format == "yyyy-mm-dd hh:mm:ss"
+    assert third[11].value == -1.25 and second[11].value is None and second[3].value is None
+    # the incomplete total's whole row is shown as a warning; a complete one and a non-aggregate are not
+    assert second[0].value == "不完整（已报 2/3；未报项目 3）"
+    assert all(c.fill.fgColor.rgb == "FFFFC7CE" and c.font.b for c in second if c.value is not None)
+    assert first[0].value == "完整" and first[0].fill.fgColor.rgb != "FFFFC7CE"
+    assert third[0].value is None and third[2].fill.fgColor.rgb != "FFFFC7CE"
+    formulas = [c for row in ws.iter_rows() for c in row if c.data_type == "f"]
+    assert formulas == [] and Decimal(str(first[3].value)) == Decimal("12.5")
+
+
 def test_a_mart_over_the_workbook_budget_keeps_its_latest_periods(tmp_path, monkeypatch):
     from openpyxl import load_workbook
 
