@@ -32,7 +32,7 @@ with standing as (
         {%- endfor %}
         0 as is_carried_in
     from (
-        {{ standing_rows(ref('stg_ledger__project_progress'), ['project_code', 'period'],
+        {{ standing_rows(ref('stg_ledger__project_progress'), ['project_code', 'period'], one_per_file=true,
                          where=(period_year('r.period') ~ ' >= ' ~ since) if is_incremental() else none) }}
     ) as s
 ),
