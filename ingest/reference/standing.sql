@@ -10,7 +10,10 @@
     ``one_per_file``: a file holds each key at most once (the key is the kind's own
     file key, which ingest's duplicate_key check enforces): the same rows are then
     found by ranking the keys alone — the latest file per key, joined back — instead
-    of ranking every column (34 s → 7 s over the national project history). -#}
+    of ranking every column (34 s → 7 s over the national project history). Both
+    forms are the rule: an edit to one is an edit to the other, and
+    tests/test_standing.py holds dbt's (this form, for projects) to the ledger's
+    and an ingest run's (the ranking) row for row. -#}
 {% macro standing_rows(rows, key_columns, where=none, by_indicator=false, one_per_file=false) -%}
 {%- if one_per_file %}
     select r.*, f.submitter_code, f.received_at
