@@ -129,10 +129,21 @@ _SHEET_TYPES = ("VARCHAR", "BOOLEAN", "DATE", "TIMESTAMP", "TINYINT", "SMALLINT"
                 "UTINYINT", "USMALLINT", "UINTEGER", "FLOAT", "DOUBLE")
 
 
+EXCEL_MAX_CHARS = 32_767  # in a cell
+CUT_MARK = "…［已截断：超出 Excel 单元格上限，全文见 warehouse.duckdb / cut at Excel's cell limit］"
+_CUT_SQL = "'" + CUT_MARK.replace("'", "''") + "'"
+
+
 def _cell(column: str, data_type: str) -> str:
     """A column as a sheet shows it: a number Excel can hold (DECIMAL and the wide integers as
-    DOUBLE, which is what a cell stores), text for anything a sheet has no type for."""
+    DOUBLE, which is what a cell stores), text for anything a sheet has no type for, and text
+    longer than a cell holds cut, saying so (a submitted cell can be that long; the whole of it
+    is in the published file)."""
     quoted = '"' + column.replace('"', '""') + '"'
+    if data_type == "VARCHAR":
+        keep = EXCEL_MAX_CHARS - len(CUT_MARK)
+        return (f"case when length({quoted}) > {EXCEL_MAX_CHARS} "
+                f"then substring({quoted}, 1, {keep}) || {_CUT_SQL} else {quoted} end")
     if data_type in _SHEET_TYPES:
         return quoted
     if data_type.startswith("DECIMAL") or data_type in ("HUGEINT", "UHUGEINT", "UBIGINT"):
@@ -216,6 +227,7 @@ def write_workbook(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, int]
               f"warehouse.duckdb." for sheet_name, since in trimmed.items()]
     sheets.append(("说明", pl.DataFrame({lines[0]: lines[1:]}, schema={lines[0]: pl.String})))
     tmp = path.with_name(path.name + ".tmp")
-    rx.write_worksheets(sheets, str(tmp), datetime_format="yyyy-mm-dd hh:mm:ss", **options)
+    # an infinite figure shows as INF / -INF, never as an empty cell
+    rx.write_worksheets(sheets, str(tmp), datetime_format="yyyy-mm-dd hh:mm:ss", inf_value="INF", **options)
     tmp.replace(path)
     return written

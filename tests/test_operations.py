@@ -291,6 +291,32 @@ def test_the_workbook_keeps_each_type_and_marks_the_row_of_an_incomplete_total(t
     assert formulas == [] and Decimal(str(first[3].value)) == Decimal("12.5")
 
 
+def test_a_cell_longer_than_excel_holds_is_cut_saying_so_and_an_infinite_figure_shows(tmp_path):
+    """Excel refuses a cell over 32,767 characters (the writer would fail the whole publish):
+    a submitted text that long is cut in the workbook, saying so; the published file keeps it."""
+    from openpyxl import load_workbook
+
+    from orchestration.outputs import CUT_MARK, EXCEL_MAX_CHARS, write_workbook
+
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute("create table marts.submission_messages as select * from (values "
+                "(1, repeat('名', 40000), 'inf'::double), (2, repeat('x', 32767), '-inf'::double), "
+                "(3, 'short', 1.5::double)) as v(file_id, cell_text, figure)")
+    con.execute("create schema meta")
+    con.execute("create table meta.marts as select 'submission_messages' as table_name, '回执明细' as sheet_name, "
+                "1 as sheet_order, true as required")
+    con.execute("create table meta.mart_columns as select 'submission_messages' as table_name, "
+                "'cell_text' as column_name, '单元格原文' as header_zh")
+    assert write_workbook(con, tmp_path / "w.xlsx") == {"回执明细": 3}
+    rows = {r[0]: r for r in load_workbook(tmp_path / "w.xlsx")["回执明细"].iter_rows(min_row=2, values_only=True)}
+    cut = rows[1][1]
+    assert len(cut) == EXCEL_MAX_CHARS and cut.endswith(CUT_MARK) and cut.startswith("名" * 100)
+    assert "已截断" in CUT_MARK and "cut at Excel's cell limit" in CUT_MARK
+    assert rows[2][1] == "x" * 32767 and rows[3][1] == "short"  # what fits is whole
+    assert (rows[1][2], rows[2][2], rows[3][2]) == ("INF", "-INF", 1.5)
+
+
 def test_a_mart_over_the_workbook_budget_keeps_its_latest_periods(tmp_path, monkeypatch):
     from openpyxl import load_workbook
 
