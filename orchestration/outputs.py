@@ -74,10 +74,11 @@ def mart_sheets(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
                                where m.sheet_name is not null order by m.sheet_order, m.table_name""").fetchall())
 
 
-def mart_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
-    """(column, Chinese header) of a marts table, in table order; the header from the
-    dbt project's meta (``header_zh``), else the column's name."""
-    return con.execute("""select c.column_name, coalesce(h.header_zh, c.column_name) from duckdb_columns() as c
+def mart_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str, str]]:
+    """(column, Chinese header, DuckDB type) of a marts table, in table order; the header
+    from the dbt project's meta (``header_zh``), else the column's name."""
+    return con.execute("""select c.column_name, coalesce(h.header_zh, c.column_name), c.data_type
+                          from duckdb_columns() as c
                           left join meta.mart_columns as h on h.table_name = c.table_name and h.column_name = c.column_name
                           where c.schema_name = 'marts' and c.table_name = ? order by c.column_index""",
                        [table]).fetchall()
@@ -124,8 +125,8 @@ def write_parquet(con: duckdb.DuckDBPyConnection, out_dir: Path, previous: Path 
     return written
 
 
-# DuckDB types a sheet shows as they are; every other one is written as its text
-_SHEET_TYPES = ("VARCHAR", "BOOLEAN", "DATE", "TIMESTAMP", "TINYINT", "SMALLINT", "INTEGER", "BIGINT",
+# DuckDB types a sheet shows as they are; text, and any other type as its text, is held to the cell limit
+_SHEET_TYPES = ("BOOLEAN", "DATE", "TIMESTAMP", "TINYINT", "SMALLINT", "INTEGER", "BIGINT",
                 "UTINYINT", "USMALLINT", "UINTEGER", "FLOAT", "DOUBLE")
 
 
@@ -140,15 +141,14 @@ def _cell(column: str, data_type: str) -> str:
     longer than a cell holds cut, saying so (a submitted cell can be that long; the whole of it
     is in the published file)."""
     quoted = '"' + column.replace('"', '""') + '"'
-    if data_type == "VARCHAR":
-        keep = EXCEL_MAX_CHARS - len(CUT_MARK)
-        return (f"case when length({quoted}) > {EXCEL_MAX_CHARS} "
-                f"then substring({quoted}, 1, {keep}) || {_CUT_SQL} else {quoted} end")
     if data_type in _SHEET_TYPES:
         return quoted
     if data_type.startswith("DECIMAL") or data_type in ("HUGEINT", "UHUGEINT", "UBIGINT"):
         return f"cast({quoted} as double)"
-    return f"cast({quoted} as varchar)"
+    text = quoted if data_type == "VARCHAR" else f"cast({quoted} as varchar)"
+    keep = EXCEL_MAX_CHARS - len(CUT_MARK)
+    return (f"case when length({text}) > {EXCEL_MAX_CHARS} "
+            f"then substring({text}, 1, {keep}) || {_CUT_SQL} else {text} end")
 
 
 def _sheet_frame(con: duckdb.DuckDBPyConnection, table: str, budget: int
@@ -157,16 +157,14 @@ def _sheet_frame(con: duckdb.DuckDBPyConnection, table: str, budget: int
     column names, the headers, whether the first column is the completeness mark, the note
     when the sheet holds the latest rows only)."""
     cols = mart_columns(con, table)
-    names = [c for c, _ in cols]
-    types = dict(con.execute("select column_name, data_type from duckdb_columns() "
-                             "where schema_name = 'marts' and table_name = ?", [table]).fetchall())
+    names = [c for c, _, _ in cols]
     # an aggregate's completeness first: an incomplete total is never shown unmarked
     mark = completeness_sql(names)
     # a header two columns share names its column too: a sheet's headers are its keys
-    shown = [zh for _, zh in cols]
+    shown = [zh for _, zh, _ in cols]
     headers = ([COMPLETENESS_HEADER] if mark else []) + [
-        f"{zh}（{c}）" if shown.count(zh) > 1 else zh for c, zh in cols]
-    cells = ([mark] if mark else []) + [_cell(c, types[c]) for c in names]
+        f"{zh}（{c}）" if shown.count(zh) > 1 else zh for c, zh, _ in cols]
+    cells = ([mark] if mark else []) + [_cell(c, data_type) for c, _, data_type in cols]
     select = (", ".join(f"{cell} as c{i}" for i, cell in enumerate(cells))
               + f' from marts."{table}"')
     order = ", ".join(f'"{c}"' for c in names)
