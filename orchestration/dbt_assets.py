@@ -5,6 +5,7 @@ groups models by layer folder, and points dbt sources at the ingest assets.
 """
 
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -35,21 +36,15 @@ class ParkstatTranslator(DagsterDbtTranslator):
 translator = ParkstatTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-def row_counts(build, keys: set[tuple[str, ...]]) -> dict[tuple[str, str], int]:
-    """Rows of each built table among ``keys`` ((schema, model) pairs; views have none),
-    read as publish reads the build, on either engine."""
-    import duckdb
+# the line macros/row_count.sql writes in dbt's log for each table a model built
+ROW_COUNT_LINE = re.compile(r"parkstat row count: (\S+) (\d+)\s*$")
 
-    from ingest.ledger import NO_EXTENSIONS
 
-    con = duckdb.connect(config=NO_EXTENSIONS)
-    try:
-        build.open(con)
-        schemas = tuple(sorted({k[0] for k in keys if len(k) == 2}))
-        tables = [t for t in build.tables(con, schemas) if t in keys] if schemas else []
-        return {t: con.execute(f"select count(*) from {build.relation(con, *t)}").fetchone()[0] for t in tables}
-    finally:
-        con.close()
+def told_row_count(raw_event: Mapping[str, Any]) -> tuple[str, int] | None:
+    """(unique_id, rows) when a dbt event is the row count a model's table told, else None."""
+    msg = (raw_event.get("info") or {}).get("msg") or ""
+    found = ROW_COUNT_LINE.search(msg) if "parkstat row count" in msg else None
+    return (found.group(1), int(found.group(2))) if found else None
 
 
 class DbtBuildConfig(Config):
@@ -95,33 +90,36 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
     unit = ["--exclude-resource-type", "unit_test"] if build.target != "duckdb" else []
     invocation = dbt.cli(["build", "--target", build.target, *(["--full-refresh"] if full else []), *unit],
                          context=context, target_path=build.dbt_target_path)
-    # the events are held until dbt has finished: its process holds the DuckDB file, and each
-    # table model's Output then carries the rows it built (dagster/row_count)
-    events, failed = [], None
+    # the results go to Dagster as dbt reports them, recorded while dbt runs on: each table
+    # model's Output carries the rows it built (dagster/row_count), told in dbt's log by the
+    # model's post-hook (macros/row_count.sql) before dbt reports the model done
+    rows: dict[str, int] = {}
+    received: set[AssetKey] = set()
     try:
-        for event in invocation.stream():
-            events.append(event)
-    except DagsterDbtCliRuntimeError as exc:
-        failed = exc
-    if failed is not None:
-        yield from events  # what dbt did report: the checks that ran, the models built
+        for raw in invocation.stream_raw_events():
+            told = told_row_count(raw.raw_event)
+            if told is not None:
+                rows[told[0]] = told[1]
+                continue
+            for event in raw.to_default_asset_events(
+                    manifest=invocation.manifest, dagster_dbt_translator=invocation.dagster_dbt_translator,
+                    context=context, target_path=invocation.target_path, project=invocation.project):
+                if isinstance(event, Output):
+                    received.add(context.asset_key_for_output(event.output_name))
+                    unique_id = (raw.raw_event.get("data", {}).get("node_info") or {}).get("unique_id")
+                    if unique_id in rows:
+                        event = event.with_metadata({**event.metadata, "dagster/row_count": rows[unique_id]})
+                yield event
+    except DagsterDbtCliRuntimeError as failed:
         # a build that failed on data names the file and the figure, when it can
         from ingest.bounds import staged_suspects
 
         suspects = staged_suspects(build.home.staged)
         if not suspects:
-            raise failed
+            raise
         raise Failure("dbt build failed; figures beyond their plausibility bound (ingest/reference/bounds.csv) "
                       "stand in the ledger — the file and the figure:\n  " + "\n  ".join(suspects)
                       + f"\nnothing is published. dbt: {str(failed).splitlines()[0][:300]}") from failed
-    received = {context.asset_key_for_output(e.output_name) for e in events if isinstance(e, Output)}
-    counts = row_counts(build, {tuple(key.path) for key in received})
-    for event in events:
-        if isinstance(event, Output):
-            n = counts.get(tuple(context.asset_key_for_output(event.output_name).path))
-            if n is not None:
-                event = event.with_metadata({**event.metadata, "dagster/row_count": n})
-        yield event
     # dbt succeeded, but a model whose result never reached Dagster would make the
     # run skip the publish quietly (seen when Spark wrote into dbt's event stream)
     lost = sorted(key.to_user_string() for key in set(context.selected_asset_keys) - received)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from functools import cached_property
+from importlib import metadata
 from pathlib import Path
 
 from dagster import ConfigurableResource, InitResourceContext
@@ -74,8 +76,27 @@ def dbt_executable() -> str:
     return shutil.which("dbt") or "dbt"
 
 
+class DbtResource(DbtCliResource):
+    """dagster-dbt's resource, told the version of dbt without asking it: dagster-dbt
+    runs ``dbt --version`` once per run to learn it, a new Python process that imports
+    dbt (2 s on this machine, on every night and before every test's build). The
+    executable beside this environment's Python is this environment's dbt-core, whose
+    version its package metadata holds; another executable (a PATH's) is still asked."""
+
+    @cached_property
+    def _cli_version(self):
+        from packaging import version
+
+        if Path(self.dbt_executable).parent == Path(sys.executable).parent:
+            try:
+                return version.parse(metadata.version("dbt-core"))
+            except metadata.PackageNotFoundError:
+                pass
+        return DbtCliResource._cli_version.func(self)
+
+
 def build_resources(home: WarehouseHome, target: str) -> dict:
     return {
         "warehouse": WarehouseResource(home=str(home.root), target=check_target(target)),
-        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
+        "dbt": DbtResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
     }

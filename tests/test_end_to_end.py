@@ -192,6 +192,19 @@ def test_definitions_validate():
     assert "All code locations passed validation" in out.stderr + out.stdout
 
 
+def test_the_dbt_resource_knows_the_version_dbt_itself_reports(tmp_path):
+    # dagster-dbt would run `dbt --version` on every run; the resource reads the package's version
+    # instead, and that must be what the executable the runs use says it is
+    import re
+
+    from orchestration.definitions import build_defs
+
+    dbt = build_defs(make_home(tmp_path / "wh")).resources["dbt"]
+    said = subprocess.run([dbt.dbt_executable, "--version"], capture_output=True, text=True, timeout=120).stdout
+    assert type(dbt).__name__ == "DbtResource"
+    assert str(dbt._cli_version) == re.search(r"installed:\s*(\d+\.\d+\.\d+)", said).group(1)
+
+
 def test_every_asset_has_an_owner_kinds_and_a_description(tmp_path):
     from orchestration.definitions import build_defs
 

@@ -1,0 +1,13 @@
+{#- Each table a model built tells its rows in dbt's log the moment it is built, as
+    `parkstat row count: <unique_id> <rows>` (a project-wide post-hook, dbt_project.yml).
+    orchestration/dbt_assets.py reads the line from dbt's event stream and puts the
+    number on the model's materialization (dagster/row_count) while the results stream
+    to Dagster: nothing has to read the build after dbt, whose process holds the DuckDB
+    file until it ends. Run after the model's commit, so a model's own post-hooks
+    (dim_project's delete) come first; a view is not counted (counting it would run it). -#}
+{% macro report_row_count() -%}
+    {%- if execute and model.config.materialized in ('table', 'incremental') -%}
+        {%- set counted = run_query('select count(*) from ' ~ this) -%}
+        {%- do log('parkstat row count: ' ~ model.unique_id ~ ' ' ~ counted.columns[0].values()[0], info=True) -%}
+    {%- endif -%}
+{%- endmacro %}
