@@ -284,8 +284,8 @@ def test_every_table_model_materialization_carries_its_row_count(sample):
 
 def test_the_nightly_build_ran_the_dbt_unit_tests_of_the_rules(sample):
     """dbt's unit tests (models/*/_unit_tests.yml) run in every DuckDB build, before the
-    model they test: the standing rule, the county domain, the monthly derivation and
-    同口径 growth."""
+    model they test: the standing rule, the county domain, the monthly derivation,
+    同口径 growth and the projects that dropped out of a period."""
     import json
 
     from orchestration.engines import Build
@@ -295,7 +295,8 @@ def test_the_nightly_build_ran_the_dbt_unit_tests_of_the_rules(sample):
     assert units == {"standing_rule_an_indicator_report_stands_per_indicator_it_carries": "pass",
                      "county_domain_counts_counties_and_county_level_cities_in_force_that_year": "pass",
                      "monthly_amounts_are_differences_of_cumulative_reports_within_a_year": "pass",
-                     "comparable_growth_counts_only_the_parks_that_reported_in_both_years": "pass"}
+                     "comparable_growth_counts_only_the_parks_that_reported_in_both_years": "pass",
+                     "a_project_missing_from_a_later_period_of_its_year_is_not_reported_there": "pass"}
 
 
 def test_the_readmes_check_example_and_duckdb_hint_work_on_the_demos_home(sample):
