@@ -91,15 +91,17 @@ def _link_tree(src: Path, dst: Path) -> int:
 def refresh(home: WarehouseHome, full_refresh: bool = False) -> dict[str, float]:
     """Run nightly_refresh in process; seconds per step and in all. ``full_refresh``: the
     dbt step's run config (it also builds when nothing is new: orchestration/nothing_new.py)."""
-    from dagster import DagsterEventType, DagsterInstance
+    from dagster import DagsterEventType
 
     from orchestration.definitions import build_defs
+    from orchestration.instance import open_instance
 
     os.environ["WAREHOUSE_HOME"] = str(home.root)
     os.environ["DAGSTER_HOME"] = str(home.dagster_home)
     job = build_defs(home).resolve_job_def("nightly_refresh")
     t0 = time.perf_counter()
-    with DagsterInstance.get() as instance:
+    # the home's instance as parkstat opens it (dagster.yaml reconciled: telemetry off, ...)
+    with open_instance(home) as instance:
         result = job.execute_in_process(instance=instance, raise_on_error=False, run_config={
             "ops": {"dbt_models": {"config": {"full_refresh": full_refresh}}}})
         wall = time.perf_counter() - t0

@@ -6,6 +6,7 @@ groups models by layer folder, and points dbt sources at the ingest assets.
 
 
 import re
+import subprocess
 from collections.abc import Mapping
 from typing import Any
 
@@ -120,6 +121,15 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
         raise Failure("dbt build failed; figures beyond their plausibility bound (ingest/reference/bounds.csv) "
                       "stand in the ledger — the file and the figure:\n  " + "\n  ".join(suspects)
                       + f"\nnothing is published. dbt: {str(failed).splitlines()[0][:300]}") from failed
+    finally:
+        # the step ended while dbt still builds (Dagster refused an event, the run was stopped):
+        # stop dbt too, or it would go on holding the build's DuckDB file
+        if invocation.process.poll() is None:
+            invocation.process.terminate()
+            try:
+                invocation.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                invocation.process.kill()
     # dbt succeeded, but a model whose result never reached Dagster would make the
     # run skip the publish quietly (seen when Spark wrote into dbt's event stream)
     lost = sorted(key.to_user_string() for key in set(context.selected_asset_keys) - received)

@@ -6,7 +6,6 @@ import os
 import shutil
 import sys
 from functools import cached_property
-from importlib import metadata
 from pathlib import Path
 
 from dagster import ConfigurableResource, InitResourceContext
@@ -80,8 +79,9 @@ class DbtResource(DbtCliResource):
     """dagster-dbt's resource, told the version of dbt without asking it: dagster-dbt
     runs ``dbt --version`` once per run to learn it, a new Python process that imports
     dbt (2 s on this machine, on every night and before every test's build). The
-    executable beside this environment's Python is this environment's dbt-core, whose
-    version its package metadata holds; another executable (a PATH's) is still asked."""
+    executable beside this environment's Python is this environment's dbt-core: its
+    version is the one ``dbt --version`` prints (dbt.version); another executable (a
+    PATH's) is still asked."""
 
     @cached_property
     def _cli_version(self):
@@ -89,9 +89,11 @@ class DbtResource(DbtCliResource):
 
         if Path(self.dbt_executable).parent == Path(sys.executable).parent:
             try:
-                return version.parse(metadata.version("dbt-core"))
-            except metadata.PackageNotFoundError:
+                from dbt.version import __version__
+            except ImportError:
                 pass
+            else:
+                return version.parse(__version__)
         return DbtCliResource._cli_version.func(self)
 
 

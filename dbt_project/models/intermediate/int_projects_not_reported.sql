@@ -3,9 +3,8 @@
 -- projects were reported. One row per (period, project, region it belongs to:
 -- its county, city and province).
 --
--- Found by counting first: a project reports a period at most once, so it has a
--- gap in a year exactly when it has fewer reports than the year has periods
--- from its first report on. Only those project-years are looked at period by
+-- Found by counting first: a project has a gap in a year exactly when it
+-- reported fewer of the year's periods than the year has from its first on. Only those project-years are looked at period by
 -- period (most years have none: one aggregate over the facts, not a window and
 -- an anti-join over every project-month of every year, each night).
 with reports as (
@@ -29,7 +28,7 @@ periods_from as (
 ),
 
 project_years as (
-    select project_code, period_year, min(period) as first_period, count(*) as reported
+    select project_code, period_year, min(period) as first_period, count(distinct period) as reported
     from reports
     group by project_code, period_year
 ),
