@@ -106,6 +106,25 @@ def query(home: WarehouseHome, sql: str, params: list | None = None) -> list[tup
         con.close()
 
 
+def materialized_row_counts(home: WarehouseHome) -> tuple[dict[str, int], dict[str, int]]:
+    """The home's last run: ({asset: dagster/row_count} of its materializations,
+    {asset: rows} of the core and mart tables its publish wrote), asset keys as 'core/dim_region'."""
+    import json
+
+    from dagster import DagsterEventType
+
+    from orchestration.instance import open_instance
+
+    with open_instance(home) as instance:
+        run = instance.get_runs(limit=1)[0]
+        mats = [e.dagster_event.event_specific_data.materialization for e in
+                instance.all_logs(run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION)]
+    counts = {"/".join(m.asset_key.path): m.metadata["dagster/row_count"].value
+              for m in mats if "dagster/row_count" in m.metadata}
+    published = json.loads((home.current / "publish.json").read_text())["tables"]
+    return counts, {k.replace(".", "/"): v for k, v in published.items() if k.split(".")[0] in ("core", "marts")}
+
+
 def ledger_rows(home: WarehouseHome, sql: str) -> list[tuple]:
     con = duckdb.connect(str(home.ledger), read_only=True)
     try:

@@ -18,7 +18,7 @@ import duckdb
 import pytest
 
 from ingest.synthetic.sample import write_demo
-from tests.conftest import env_vars, make_home, query, refresh
+from tests.conftest import env_vars, make_home, materialized_row_counts, query, refresh
 
 NOW = "2024-06-15T09:00:00"
 MARTS = ["park_share_comparison", "investment_progress", "growth_comparison", "park_rankings", "region_share",
@@ -259,18 +259,7 @@ def test_dagster_recorded_passing_checks_on_every_mart(sample):
 
 
 def test_every_table_model_materialization_carries_its_row_count(sample):
-    from dagster import DagsterEventType
-
-    from orchestration.instance import open_instance
-
-    with open_instance(sample) as instance:
-        run = instance.get_runs(limit=1)[0]
-        mats = [e.dagster_event.event_specific_data.materialization for e in
-                instance.all_logs(run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION)]
-    counts = {"/".join(m.asset_key.path): m.metadata["dagster/row_count"].value
-              for m in mats if "dagster/row_count" in m.metadata}
-    published = json.loads((sample.current / "publish.json").read_text())["tables"]
-    tables = {k.replace(".", "/"): v for k, v in published.items() if k.split(".")[0] in ("core", "marts")}
+    counts, tables = materialized_row_counts(sample)
     inner = {k: v for k, v in counts.items() if k.startswith("intermediate/")}
     # every core and mart table, as many rows as were published; no view counted
     assert {k: v for k, v in counts.items() if k not in inner} == tables

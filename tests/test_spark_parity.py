@@ -12,7 +12,6 @@ without them these tests fail, they are not skipped.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -26,7 +25,7 @@ import pytest
 from ingest.synthetic import generate
 from ingest.settings import WarehouseHome
 from orchestration.engines import compare_published, missing_requirements
-from tests.conftest import csv_bytes, xlsx_bytes
+from tests.conftest import csv_bytes, materialized_row_counts, xlsx_bytes
 
 pytestmark = pytest.mark.slow
 
@@ -226,19 +225,7 @@ def test_the_published_outputs_are_made_from_spark_results(built):
 def test_every_table_the_spark_build_made_carries_its_row_count(built):
     """dbt-spark runs only the hooks inside its transaction: the row count a table tells
     (macros/row_count.sql) must reach Dagster from there too."""
-    from dagster import DagsterEventType
-
-    from orchestration.instance import open_instance
-
-    home = built["homes"]["spark"]
-    with open_instance(home) as instance:
-        run = instance.get_runs(limit=1)[0]
-        mats = [e.dagster_event.event_specific_data.materialization for e in
-                instance.all_logs(run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION)]
-    counts = {"/".join(m.asset_key.path): m.metadata["dagster/row_count"].value
-              for m in mats if "dagster/row_count" in m.metadata}
-    published = json.loads((home.current / "publish.json").read_text())["tables"]
-    tables = {k.replace(".", "/"): v for k, v in published.items() if k.split(".")[0] in ("core", "marts")}
+    counts, tables = materialized_row_counts(built["homes"]["spark"])
     assert tables and {k: v for k, v in counts.items() if not k.startswith("intermediate/")} == tables
 
 
