@@ -162,6 +162,37 @@ def test_history_warnings(home):
                for m in conflict.messages), conflict.text()
 
 
+def test_history_warnings_read_what_earlier_files_left_standing(home):
+    """An indicator file is compared with its own entities' series and its periods' sums as
+    they will stand (ingest reads only those of the standing figures): the previous period
+    and last year's from another file, a park the file does not carry in its region's sum,
+    the parks' sum against a region total the file lowers — and not a park of the
+    submitter's own earlier file that this one supersedes for the period."""
+    registered(home)
+
+    def night(submitter: str, name: str, rows: list[list[str]], header=("period", "region_code", "gdp")):
+        drop(home, submitter, name, csv_bytes([list(header), *rows]))
+        return ingest_landing(home).receipts[0]
+
+    parks = ("period", "park_code", "gdp")
+    night("431300", "a.csv", [["2021-03", "431300", "80"], ["2021-06", "431300", "100"], ["2020-09", "431300", "10"]])
+    assert night("431300", "b.csv", [["2021-06", "431300-ETDZ", "60"]], parks).messages == []
+    c = night("431381", "c.csv", [["2021-06", "431300-LSJ", "50"]], parks)
+    assert [(m.code, m.en) for m in c.messages] == [
+        ("parks_above_region", "431300 2021-06: parks sum to 110.00 万元, above the region's total 100.00 万元 (gdp)")]
+    d = night("431300", "d.csv", [["2021-09", "431300", "90"], ["2021-06", "431300", "95"]])
+    assert [(m.code, m.row, m.en) for m in d.messages if m.code != "supersedes"] == [
+        ("cumulative_fell", 2, "cumulative figure below the previous period's (2021-06: 95.00 万元)"),
+        ("yoy_above_300", 2, "year-on-year growth above 300 % (same period last year: 10.00 万元)"),
+        ("parks_above_region", None, "431300 2021-06: parks sum to 110.00 万元, above the region's total 95.00 万元 (gdp)")]
+    # 431300's new park file for 2021-06 replaces b.csv's: 431300-ETDZ's 60 no longer stands, so the
+    # parks sum to 40 (this file's 431300-LSJ, over 431381's 50), below the region's 95
+    e = night("431300", "e.csv", [["2021-06", "431300-LSJ", "40"]], parks)
+    assert [(m.code, m.en) for m in e.messages] == [
+        ("conflict", "431381 reported this figure too (50.00 万元); this file's figure stands"),
+        ("supersedes", "replaces file 3 (b.csv) for 2021-06 in: gdp; its other indicators stand")]
+
+
 def test_a_later_file_supersedes_the_earlier_for_its_periods(home):
     drop(home, "431300", "v1.csv", csv_bytes([["period", "region_code", "gdp"], ["2020", "431300", "100"],
                                               ["2021", "431300", "110"]]))
