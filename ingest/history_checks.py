@@ -108,12 +108,13 @@ def _project_warnings(ledger: "Ledger", submitter: str, table: pl.DataFrame,
         ledger._series = ProjectSeries(ledger.con)
     inc = table.select("project_code", "period", _column(table, "ytd_completed", pl.Float64).alias("value"),
                        "row_number")
-    standing = ledger._series.standing(inc)
+    standing = ledger._series.standing_plan(inc)
     col = headers.get("ytd_completed", "ytd_completed")
     out: list[Message] = []
-    # the series as it stands once this file is accepted: lag within project and year
-    series = (pl.concat([inc.with_columns(incoming=pl.lit(True)),
-                         standing.join(inc, on=["project_code", "period"], how="anti")
+    # the series as it stands once this file is accepted: lag within project and year (one plan
+    # with the standing rows and the conflicts, collected once)
+    series = (pl.concat([inc.lazy().with_columns(incoming=pl.lit(True)),
+                         standing.join(inc.lazy(), on=["project_code", "period"], how="anti")
                          .select("project_code", "period", pl.col("ytd_completed").alias("value"),
                                  pl.lit(None, dtype=pl.Int64).alias("row_number"),
                                  incoming=pl.lit(False))], how="vertical_relaxed")
@@ -121,16 +122,18 @@ def _project_warnings(ledger: "Ledger", submitter: str, table: pl.DataFrame,
               .sort("project_code", "year", "period")
               .with_columns(prev_period=pl.col("period").shift(1).over("project_code", "year"),
                             prev_value=pl.col("value").shift(1).over("project_code", "year")))
-    fell = series.filter(pl.col("incoming") & pl.col("prev_value").is_not_null()
-                         & (pl.col("value") < pl.col("prev_value"))).sort("row_number")
-    for value, prev_period, prev, rownum in fell.select("value", "prev_period", "prev_value",
-                                                        "row_number").iter_rows():
+    fell, others = pl.collect_all([
+        series.filter(pl.col("incoming") & pl.col("prev_value").is_not_null()
+                      & (pl.col("value") < pl.col("prev_value"))).sort("row_number")
+        .select("value", "prev_period", "prev_value", "row_number"),
+        inc.lazy().join(standing, on=["project_code", "period"], how="inner")
+        .filter(pl.col("submitter_code") != submitter).sort("row_number")
+        .select("submitter_code", "ytd_completed", "row_number")])
+    for value, prev_period, prev, rownum in fell.iter_rows():
         out.append(warning("cumulative_fell", f"累计数低于上期（{prev_period}：{prev:,.2f}万元）",
                            f"cumulative figure below the previous period's ({prev_period}: {prev:,.2f} 万元)",
                            row=rownum, column=col, value=f"{value:,.2f}"))
-    others = (inc.join(standing, on=["project_code", "period"], how="inner")
-              .filter(pl.col("submitter_code") != submitter).sort("row_number"))
-    for by, value, rownum in others.select("submitter_code", "ytd_completed", "row_number").iter_rows():
+    for by, value, rownum in others.iter_rows():
         out.append(warning("conflict", f"{by} 已报送该项目本期进度（{value:,.2f}万元）；以本文件为准",
                            f"{by} reported this project for this period too ({value:,.2f} 万元); "
                            f"this file's figures stand", row=rownum, column=col))

@@ -129,6 +129,7 @@ class Ledger:
         self._series = None  # ProjectSeries, made on the first project file
         self._parks: dict[str, str] | None = None
         self._owners: dict[str, str] | None = None  # project_code -> region (ingest.ownership)
+        self._open: dict[tuple[str, str], dict[str, list[tuple[int, str, str | None]]]] = {}  # see _open_periods
 
     def _migrate(self) -> None:
         """Bring a ledger of an earlier version up to SCHEMA, in one transaction:
@@ -245,6 +246,7 @@ class Ledger:
             accepted = status.startswith("accepted")
             if accepted and table is not None:
                 messages.extend(self._supersession_notes(submitter, kind, period_rows, table))
+            superseded = self._superseded(submitter, kind, period_rows, table) if accepted else []
             errors = sum(m.severity == "error" for m in messages)
             warns = sum(m.severity == "warning" for m in messages)
             con.execute("insert into files values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -258,13 +260,18 @@ class Ledger:
                 self._insert_rows(file_id, kind, table)
             self._record_periods(file_id, submitter, kind, received_at, period_rows,
                                  carried_indicators(table) if accepted and kind in reference.INDICATOR_KINDS
-                                 else None, accepted)
+                                 else None, accepted, superseded)
             if own:
                 con.execute("commit")
         except BaseException:
             con.execute("rollback")
             self._in_batch = False
+            self._open.clear()  # read again from what the ledger holds
             raise
+        if accepted and period_rows:
+            self._now_open(submitter, kind, file_id, file_name, period_rows, superseded,
+                           carried_indicators(table) if table is not None and kind in reference.INDICATOR_KINDS
+                           else None)
         if self._earlier is not None and status != "duplicate":
             acc, rej = self._earlier.get((sha, submitter), (None, None))
             self._earlier[(sha, submitter)] = ((file_id if acc is None else min(acc, file_id)) if accepted else acc,
@@ -278,11 +285,13 @@ class Ledger:
         return file_id
 
     def _record_periods(self, file_id: int, submitter: str, kind: str | None, received_at: dt.datetime,
-                        period_rows: dict[str, int], indicators: list[str] | None, accepted: bool) -> None:
+                        period_rows: dict[str, int], indicators: list[str] | None, accepted: bool,
+                        superseded: list[tuple[int, str, str | None]]) -> None:
         """The periods a file reported (rows in each); for an accepted file, the
         periods it now stands for — per indicator it carries (an indicator report)
-        or whole — and the earlier files' periods it supersedes. Three set-based
-        statements, whatever the number of periods (a project report has 55 a year)."""
+        or whole — and the earlier files' periods it supersedes (``superseded``:
+        none, most nights, and no statement). Set-based statements, whatever the
+        number of periods (a project report has 55 a year)."""
         if not period_rows:
             return
         periods = sorted(period_rows)
@@ -293,11 +302,12 @@ class Ledger:
         if not accepted:
             return
         inds = indicators if indicators is not None else [None]  # an indicator report: only what it carries
-        con.execute("""update file_periods set superseded_by = ?, superseded_at = ?
-                       where submitter_code = ? and report_kind = ? and superseded_by is null
-                         and period in (select unnest(?::varchar[]))
-                         and (? and indicator is null or indicator in (select unnest(?::varchar[])))""",
-                    [file_id, received_at, submitter, kind, periods, indicators is None, indicators or []])
+        if superseded:
+            con.execute("""update file_periods set superseded_by = ?, superseded_at = ?
+                           where submitter_code = ? and report_kind = ? and superseded_by is null
+                             and period in (select unnest(?::varchar[]))
+                             and (? and indicator is null or indicator in (select unnest(?::varchar[])))""",
+                        [file_id, received_at, submitter, kind, periods, indicators is None, indicators or []])
         con.execute("""insert into file_periods (file_id, submitter_code, report_kind, period, indicator)
                        select ?, ?, ?, p.period, i.indicator
                        from (select unnest(?::varchar[]) as period) p
@@ -321,6 +331,44 @@ class Ledger:
             self._in_batch = False
             self.con.execute("commit")
 
+    def _open_periods(self, submitter: str, kind: str | None) -> dict[str, list[tuple[int, str, str | None]]]:
+        """The periods a submitter's files of a kind stand for (not superseded): period ->
+        [(file_id, file name, indicator or None)]. Read from the ledger once a run for
+        each submitter and kind, then kept as files are recorded (``_now_open``): what
+        an accepted file supersedes is known without asking the ledger each time."""
+        key = (submitter, kind or "")
+        if key not in self._open:
+            index: dict[str, list[tuple[int, str, str | None]]] = {}
+            for fid, name, period, ind in self.con.execute("""
+                    select fp.file_id, f.file_name, fp.period, fp.indicator
+                    from file_periods fp join files f on f.file_id = fp.file_id
+                    where fp.submitter_code = ? and fp.report_kind = ? and fp.superseded_by is null""",
+                    [submitter, kind]).fetchall():
+                index.setdefault(period, []).append((fid, name, ind))
+            self._open[key] = index
+        return self._open[key]
+
+    def _superseded(self, submitter: str, kind: str | None, period_rows: dict[str, int],
+                    table: pl.DataFrame | None) -> list[tuple[int, str, str | None]]:
+        """The (file_id, period, indicator) an accepted file supersedes: its submitter's
+        files of its kind standing for its periods — for each indicator it carries (an
+        indicator report) or whole."""
+        inds = carried_indicators(table) if table is not None and kind in reference.INDICATOR_KINDS else None
+        index = self._open_periods(submitter, kind)
+        return [(fid, period, ind) for period in sorted(period_rows) for fid, _, ind in index.get(period, ())
+                if (ind is None if inds is None else ind in inds)]
+
+    def _now_open(self, submitter: str, kind: str | None, file_id: int, file_name: str,
+                  period_rows: dict[str, int], superseded: list[tuple[int, str, str | None]],
+                  indicators: list[str] | None) -> None:
+        """An accepted file was recorded: what it superseded stands no more, it stands for its periods."""
+        index = self._open_periods(submitter, kind)
+        gone = set(superseded)
+        for period in period_rows:
+            kept = [e for e in index.get(period, ()) if (e[0], period, e[2]) not in gone]
+            index[period] = kept + [(file_id, file_name, ind) for ind in (indicators if indicators is not None
+                                                                           else [None])]
+
     def _supersession_notes(self, submitter: str, kind: str, period_rows: dict[str, int],
                             table: pl.DataFrame) -> list[Message]:
         """What an accepted file is about to supersede: per earlier file and
@@ -328,14 +376,14 @@ class Ledger:
         if not period_rows:
             return []
         inds = carried_indicators(table) if kind in reference.INDICATOR_KINDS else None
-        rows = self.con.execute("""
-            select fp.file_id, f.file_name, fp.period, string_agg(fp.indicator, ',' order by fp.indicator)
-            from file_periods fp join files f on f.file_id = fp.file_id
-            join (select unnest(?::varchar[]) as period) p on p.period = fp.period
-            where fp.submitter_code = ? and fp.report_kind = ? and fp.superseded_by is null
-              and (? or list_contains(?::varchar[], fp.indicator))
-            group by all order by fp.period, fp.file_id""",
-            [sorted(period_rows), submitter, kind, inds is None, inds or []]).fetchall()
+        index = self._open_periods(submitter, kind)
+        grouped: dict[tuple[str, int], tuple[str, list[str]]] = {}
+        for period in sorted(period_rows):
+            for fid, fname, ind in index.get(period, ()):
+                if inds is None or ind in inds:
+                    grouped.setdefault((period, fid), (fname, []))[1].extend([ind] if ind is not None else [])
+        rows = [(fid, fname, period, ",".join(sorted(carried)) or None)
+                for (period, fid), (fname, carried) in sorted(grouped.items())]
         names = {f.name: f.zh for f in reference.kinds().get(kind, [])}  # the kind's own words (园区生产总值)
         out = []
         for fid, fname, period, carried in rows:

@@ -53,7 +53,7 @@ class _Year:
         idx = pl.select(pl.int_ranges(lo, hi, dtype=pl.Int64).explode().drop_nulls()).to_series()
         parts = [self.sorted[idx]]
         parts += [a.filter(pl.col("project_code").is_in(codes.implode())) for a in self.added]
-        return pl.concat(parts)
+        return pl.concat(parts) if len(parts) > 1 else parts[0]
 
 
 class ProjectSeries:
@@ -81,24 +81,32 @@ class ProjectSeries:
     def standing(self, incoming: pl.DataFrame) -> pl.DataFrame:
         """The standing rows (project_code, period, ytd_completed, submitter_code)
         of the incoming projects in the incoming years."""
-        parts = []
-        for (year,), part in incoming.group_by(pl.col("period").str.slice(0, 4)):
-            parts.append(self._year(year).rows_for(part["project_code"]))
-        rows = pl.concat(parts) if parts else pl.DataFrame(schema=COLUMNS)
+        return self.standing_plan(incoming).collect()
+
+    def standing_plan(self, incoming: pl.DataFrame) -> pl.LazyFrame:
+        """``standing`` as a plan, for a caller that adds to it before one collect
+        (a file's warnings: ``ingest.history_checks``). Polars costs about as much per
+        collect as the rows of a file cost: the rows are gathered from memory, the
+        rest is one plan."""
+        years = incoming["period"].str.slice(0, 4)
+        codes = incoming["project_code"]
+        parts = [self._year(year).rows_for(codes if years.n_unique() == 1 else codes.filter(years == year))
+                 for year in years.unique().sort().to_list()]
+        rows = pl.concat(parts) if len(parts) > 1 else parts[0] if parts else pl.DataFrame(schema=COLUMNS)
         # the files these rows came from (a few), each superseded for its period when it is not
         # its submitter's latest there: the tables the rule reads, in memory
-        pairs = rows.select("file_id", "submitter_code", "period").unique()
-        latest = pl.DataFrame([(s, p, self.latest.get((s, p))) for s, p in pairs.select("submitter_code", "period")
-                               .unique().rows()],
+        pairs = set(zip(rows["submitter_code"].to_list(), rows["period"].to_list()))
+        latest = pl.LazyFrame([(s, p, self.latest.get((s, p))) for s, p in pairs],
                               schema={"submitter_code": pl.String, "period": pl.String, "latest": pl.Int64},
                               orient="row")
-        file_periods = (pairs.join(latest, on=["submitter_code", "period"], how="left")
+        used = rows.lazy().select("file_id", "submitter_code", "period").unique()
+        file_periods = (used.join(latest, on=["submitter_code", "period"], how="left")
                         .select("file_id", "period", pl.when(pl.col("latest") != pl.col("file_id"))
                                 .then(pl.col("latest")).alias("superseded_by")))
-        files = pairs.select("file_id", "submitter_code").unique().with_columns(
+        files = used.select("file_id", "submitter_code").unique().with_columns(
             pl.lit(None, dtype=pl.Datetime).alias("received_at"))
-        ctx = pl.SQLContext(rows=rows.drop("submitter_code"), files=files, file_periods=file_periods)
-        return ctx.execute(rule()).collect().select("project_code", "period", "ytd_completed", "submitter_code")
+        ctx = pl.SQLContext(rows=rows.lazy().drop("submitter_code"), files=files, file_periods=file_periods)
+        return ctx.execute(rule(), eager=False).select("project_code", "period", "ytd_completed", "submitter_code")
 
     def accepted(self, file_id: int, submitter: str, table: pl.DataFrame) -> None:
         """A project file was recorded as accepted: it stands for its periods now."""

@@ -204,6 +204,35 @@ def test_a_later_file_supersedes_the_earlier_for_its_periods(home):
         ("v1.csv", "2020-12", True), ("v1.csv", "2021-12", False), ("v2.csv", "2020-12", False)]
 
 
+def test_files_of_one_night_supersede_each_other_indicator_by_indicator(home):
+    """Three files of one submitter in one run: each later one supersedes what the
+    earlier ones stood for, indicator by indicator, in the ledger and in the receipts'
+    notes — what an earlier file of the same run stands for is known without the
+    ledger being read again (ingest keeps it as files are recorded)."""
+    import os
+
+    rows = {"a.csv": [["period", "region_code", "gdp", "tax"], ["2020", "431300", "100", "10"],
+                      ["2021", "431300", "110", "11"]],
+            "b.csv": [["period", "region_code", "gdp"], ["2020", "431300", "101"]],
+            "c.csv": [["period", "region_code", "gdp", "tax"], ["2020", "431300", "102", "12"]]}
+    for i, (name, table) in enumerate(rows.items()):
+        os.utime(drop(home, "431300", name, csv_bytes(table)), ns=(10**18 + i, 10**18 + i))
+    s = ingest_landing(home)
+    ids = {r.file_name: r.file_id for r in s.receipts}
+    assert [r.file_name for r in s.receipts] == ["a.csv", "b.csv", "c.csv"]
+    notes = {r.file_name: [m.en for m in r.messages if m.code == "supersedes"] for r in s.receipts}
+    assert notes == {"a.csv": [],
+                     "b.csv": [f"replaces file {ids['a.csv']} (a.csv) for 2020-12 in: gdp; its other indicators stand"],
+                     "c.csv": [f"replaces file {ids['a.csv']} (a.csv) for 2020-12 in: tax; its other indicators stand",
+                               f"replaces file {ids['b.csv']} (b.csv) for 2020-12 in: gdp; its other indicators stand"]}
+    assert ledger_rows(home, """select f.file_name, fp.period, fp.indicator, s.file_name from file_periods fp
+                                join files f using (file_id) left join files s on s.file_id = fp.superseded_by
+                                order by 1, 2, 3""") == [
+        ("a.csv", "2020-12", "gdp", "b.csv"), ("a.csv", "2020-12", "tax", "c.csv"),
+        ("a.csv", "2021-12", "gdp", None), ("a.csv", "2021-12", "tax", None),
+        ("b.csv", "2020-12", "gdp", "c.csv"), ("c.csv", "2020-12", "gdp", None), ("c.csv", "2020-12", "tax", None)]
+
+
 PROJECT_HEADER = ["统计期", "项目代码", "项目名称", "所属地区代码", "总投资", "年度计划投资", "本年累计完成投资"]
 
 
