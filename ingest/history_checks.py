@@ -108,11 +108,12 @@ def _project_warnings(ledger: "Ledger", submitter: str, table: pl.DataFrame,
         ledger._series = ProjectSeries(ledger.con)
     inc = table.select("project_code", "period", _column(table, "ytd_completed", pl.Float64).alias("value"),
                        "row_number")
-    standing = ledger._series.standing_plan(inc)
+    standing = ledger._series.standing(inc).lazy()  # (collected once: two plans below read it)
     col = headers.get("ytd_completed", "ytd_completed")
     out: list[Message] = []
-    # the series as it stands once this file is accepted: lag within project and year (one plan
-    # with the standing rows and the conflicts, collected once)
+    # the series as it stands once this file is accepted: lag within project and year (sorted, the
+    # row before of the same project and year; one plan with the standing rows and the conflicts)
+    same = (pl.col("project_code") == pl.col("project_code").shift(1)) & (pl.col("year") == pl.col("year").shift(1))
     series = (pl.concat([inc.lazy().with_columns(incoming=pl.lit(True)),
                          standing.join(inc.lazy(), on=["project_code", "period"], how="anti")
                          .select("project_code", "period", pl.col("ytd_completed").alias("value"),
@@ -120,8 +121,8 @@ def _project_warnings(ledger: "Ledger", submitter: str, table: pl.DataFrame,
                                  incoming=pl.lit(False))], how="vertical_relaxed")
               .with_columns(year=pl.col("period").str.slice(0, 4))
               .sort("project_code", "year", "period")
-              .with_columns(prev_period=pl.col("period").shift(1).over("project_code", "year"),
-                            prev_value=pl.col("value").shift(1).over("project_code", "year")))
+              .with_columns(prev_period=pl.when(same).then(pl.col("period").shift(1)),
+                            prev_value=pl.when(same).then(pl.col("value").shift(1))))
     fell, others = pl.collect_all([
         series.filter(pl.col("incoming") & pl.col("prev_value").is_not_null()
                       & (pl.col("value") < pl.col("prev_value"))).sort("row_number")

@@ -26,8 +26,11 @@ MERGE_ROWS = 50_000  # rows added during the run are merged into the sorted part
 
 
 def rule() -> str:
-    """The one rule (``ingest.standing``) over the in-memory tables, for Polars' SQL."""
-    return standing_sql("rows", ("project_code", "period"))
+    """The one rule (``ingest.standing``) over the in-memory tables, for Polars' SQL: the
+    form for rows holding a key once a file, as dbt's (a project report holds a project
+    and month once; ingest's duplicate_key check holds it) — in Polars 4 ms a file
+    whatever its rows, where ranking every row took 9 ms for 5,500."""
+    return standing_sql("rows", ("project_code", "period"), one_per_file=True)
 
 
 class _Year:
@@ -95,7 +98,7 @@ class ProjectSeries:
         rows = pl.concat(parts) if len(parts) > 1 else parts[0] if parts else pl.DataFrame(schema=COLUMNS)
         # the files these rows came from (a few), each superseded for its period when it is not
         # its submitter's latest there: the tables the rule reads, in memory
-        pairs = set(zip(rows["submitter_code"].to_list(), rows["period"].to_list()))
+        pairs = rows.select("submitter_code", "period").unique().rows()
         latest = pl.LazyFrame([(s, p, self.latest.get((s, p))) for s, p in pairs],
                               schema={"submitter_code": pl.String, "period": pl.String, "latest": pl.Int64},
                               orient="row")

@@ -26,19 +26,23 @@ RULE = REFERENCE_DIR / "standing.sql"
 @functools.lru_cache(maxsize=None)
 def _template(text: str) -> jinja2.Template:
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-    return env.from_string(text + "{{ standing_rows(rows, key_columns, where, by_indicator) }}")
+    return env.from_string(text + "{{ standing_rows(rows, key_columns, where, by_indicator, one_per_file) }}")
 
 
 def standing_sql(rows: str, keys: tuple[str, ...] | list[str], *, by_indicator: bool = False,
-                 where: str | None = None, files: str = "files", file_periods: str = "file_periods") -> str:
+                 where: str | None = None, files: str = "files", file_periods: str = "file_periods",
+                 one_per_file: bool = False) -> str:
     """The rule as a ``select`` over the relation ``rows`` (with file_id and
     period), ``files`` (file_id, submitter_code, received_at) and
     ``file_periods`` (file_id, period[, indicator], superseded_by): the rows
-    that stand, with their file's submitter_code and received_at."""
+    that stand, with their file's submitter_code and received_at.
+    ``one_per_file``: the macro's form for rows holding each key at most once a
+    file (a project report), which ranks the keys alone."""
     tables = {"stg_ledger__files": files, "stg_ledger__file_periods": file_periods}
 
     def ref(name: str) -> str:
         return tables[name]
 
     return _template(RULE.read_text(encoding="utf-8")).render(
-        rows=rows, key_columns=list(keys), where=where, by_indicator=by_indicator, ref=ref).strip()
+        rows=rows, key_columns=list(keys), where=where, by_indicator=by_indicator, one_per_file=one_per_file,
+        ref=ref).strip()

@@ -90,17 +90,20 @@ def test_ledger_run_dbt_and_as_of_agree_on_what_stands(tmp_path):
 
 
 def test_changing_the_rule_file_changes_every_python_reader(tmp_path, monkeypatch):
-    """The renderers read the file each time: an edited rule (oldest file wins) reaches the
-    ledger view, the in-memory series and the as-of query alike."""
+    """The renderers read the file each time: an edited rule (oldest file wins, in both of
+    its forms) reaches the ledger view, the in-memory series (the form for one key a
+    file) and the as-of query alike."""
     import ingest.standing as standing
 
     edited = tmp_path / "standing.sql"
-    edited.write_text(RULE.read_text(encoding="utf-8").replace("order by r.file_id desc", "order by r.file_id asc"),
-                      encoding="utf-8")
+    text = RULE.read_text(encoding="utf-8")
+    assert "order by r.file_id desc" in text and "max(r.file_id) as file_id" in text
+    edited.write_text(text.replace("order by r.file_id desc", "order by r.file_id asc")
+                      .replace("max(r.file_id) as file_id", "min(r.file_id) as file_id"), encoding="utf-8")
     monkeypatch.setattr(standing, "RULE", edited)
     from ingest import asof, series
 
-    for sql in (standing_view("v", "project_progress", ("project_code", "period")), series.rule(),
-                asof.projects_as_of()):
+    for sql in (standing_view("v", "project_progress", ("project_code", "period")), asof.projects_as_of()):
         assert "order by r.file_id asc" in sql and "file_id desc" not in sql
+    assert "min(r.file_id) as file_id" in series.rule() and "max(r.file_id)" not in series.rule()
     assert os.path.exists(RULE)
