@@ -39,6 +39,7 @@ from ingest.landing import Arrival
 from ingest.layout import SCAN_ROWS, Layout, find_layout
 from ingest.messages import Message, error
 from ingest.readers import Grid, UnreadableFile, read_grid, reading_notes
+from ingest.sandbox import follow
 from ingest.validate import Parsed, check_submitter, parse_rows
 from ingest.vectorized import parse_table
 
@@ -175,7 +176,8 @@ def checked_in_order(files: Iterable[Arrival], parks: Callable[[], dict[str, str
 def _pooled(files: Iterator[Arrival], parks: dict[str, str], today: dt.date,
             n: int) -> Iterator[tuple[Arrival, Checked]]:
     settings = current()
-    pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("forkserver"))
+    pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("forkserver"),
+                               initializer=follow, initargs=(os.getpid(),))  # (ends with the pipeline)
     ahead: deque[tuple[Arrival, Future | None]] = deque()
     broken = False
     try:

@@ -10,12 +10,23 @@ long, the file gets a receipt saying so and the night goes on.
 The settings reader_memory_mb (PARKSTAT_READER_MEMORY_MB, 2048) cap the worker
 and reader_seconds (PARKSTAT_READER_SECONDS, 120) bound one workbook; the worker
 reads under the settings in force in the pipeline (passed with each call).
+
+A worker forked by the forkserver is not the pipeline's child, and it waits for
+work on a queue whose writing end it holds itself: a pipeline killed without
+its cleanup (a scheduler's timeout, a stopped run, ``kill -9``) would leave it
+— and the forkserver, which lives while any of its children does — running for
+good. So every worker follows the pipeline that started it (``follow``) and
+ends within a second of it; this module's reader and ingest/parallel.py's
+pool alike.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import resource
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
@@ -25,8 +36,28 @@ from ingest.config import Settings, active, current
 _POOL: ProcessPoolExecutor | None = None
 
 
-def _limit(memory_bytes: int) -> None:
+FOLLOW_SECONDS = 1.0  # how often a worker looks for the pipeline that started it
+
+
+def follow(pipeline: int) -> None:
+    """In a worker: end this process (at once, like the pipeline did) once the process
+    ``pipeline`` is gone."""
+    def watch() -> None:
+        while True:
+            time.sleep(FOLLOW_SECONDS)
+            try:
+                os.kill(pipeline, 0)
+            except ProcessLookupError:
+                os._exit(0)
+            except PermissionError:  # alive, another user's: not ours to judge
+                pass
+
+    threading.Thread(target=watch, name="parkstat-follow-pipeline", daemon=True).start()
+
+
+def _start(memory_bytes: int, pipeline: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    follow(pipeline)
 
 
 class IsolatedFailure(Exception):
@@ -47,7 +78,7 @@ def _pool() -> ProcessPoolExecutor:
     if _POOL is None:
         memory = int(current().reader_memory_mb * 2**20)
         _POOL = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("forkserver"),
-                                    initializer=_limit, initargs=(memory,))
+                                    initializer=_start, initargs=(memory, os.getpid()))
     return _POOL
 
 

@@ -3,11 +3,18 @@ batch per ledger transaction (PARKSTAT_INGEST_BATCH_FILES): the ledger, the
 receipts and the staged Parquet are the very same as reading every file in the
 ingest's own process and committing each file alone — with a workbook, a
 rejected file and a resend among the generated ones — and a worker killed
-mid-night loses nothing: its files are read in the pipeline instead."""
+mid-night loses nothing: its files are read in the pipeline instead; a
+pipeline killed mid-night leaves none of its processes behind."""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
 from pathlib import Path
 
 import duckdb
@@ -90,3 +97,43 @@ def test_a_worker_killed_mid_night_loses_no_file(tmp_path, landing):
     assert summary.read_in_workers == 0  # no worker lived to answer
     assert contents(killed) == contents(alone)
     assert not [p for p in killed.landing.rglob("*") if p.is_file()]
+
+
+def _carrying(marker: str) -> list[int]:
+    """The processes whose environment carries ``marker`` (a run's, inherited by what it starts)."""
+    found = []
+    for d in Path("/proc").iterdir():
+        try:
+            if d.name.isdigit() and marker.encode() in (d / "environ").read_bytes():
+                found.append(int(d.name))
+        except OSError:  # gone meanwhile, or not ours to read
+            pass
+    return found
+
+
+def test_a_pipeline_killed_mid_night_leaves_no_process_behind(tmp_path, landing):
+    """kill -9 of the pipeline's process alone (not its group: a scheduler's timeout, a stopped
+    run) while its pool reads files and the workbook reader is up: its workers and the
+    forkserver end too (ingest/sandbox.py, ``follow``), not wait on their queues for good."""
+    home = make_home(tmp_path)
+    copy_tree(landing / "full", home.landing)
+    assert sum(p.is_file() for p in home.landing.rglob("*")) >= POOL_FROM_FILES  # the pool starts
+    city = sorted(p.name for p in home.landing.iterdir())[0]
+    drop(home, city, "园区指标.xlsx", xlsx_bytes([["统计期", "园区代码", "园区生产总值"], ["2023", "X", 1]]))
+    marker = f"parkstat-test-{uuid.uuid4().hex}"
+    env = {**os.environ, "PARKSTAT_NOW": SIZES["tiny"].now, "PARKSTAT_SETTLE_SECONDS": "0",
+           "PARKSTAT_REPORTING_CALENDAR": str(landing / "reporting_calendar.csv"), "PARKSTAT_INGEST_WORKERS": "2",
+           "PARKSTAT_INGEST_BATCH_FILES": "5", "PARKSTAT_FAILPOINT": "ingest.before_commit", "PARKSTAT_TEST_RUN": marker}
+    proc = subprocess.Popen([sys.executable, "-c", "import sys; from pathlib import Path; "
+                             "from ingest.pipeline import ingest_landing; from ingest.settings import WarehouseHome; "
+                             "ingest_landing(WarehouseHome(Path(sys.argv[1])))", str(home.root)], env=env)
+    most = 0
+    while proc.poll() is None:
+        most = max(most, len(_carrying(marker)))
+        time.sleep(0.05)
+    assert proc.returncode == -signal.SIGKILL  # killed itself at its first batch's commit, pool running
+    assert most >= 4  # the pipeline, the forkserver, the reader, a worker at least
+    deadline = time.monotonic() + 20
+    while _carrying(marker) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _carrying(marker) == []
