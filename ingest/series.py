@@ -87,10 +87,8 @@ class ProjectSeries:
         return self.standing_plan(incoming).collect()
 
     def standing_plan(self, incoming: pl.DataFrame) -> pl.LazyFrame:
-        """``standing`` as a plan, for a caller that adds to it before one collect
-        (a file's warnings: ``ingest.history_checks``). Polars costs about as much per
-        collect as the rows of a file cost: the rows are gathered from memory, the
-        rest is one plan."""
+        """``standing`` as a plan: the candidate rows are gathered from memory, the rule
+        over them is one Polars plan (a collect costs about as much as a file's rows do)."""
         years = incoming["period"].str.slice(0, 4)
         codes = incoming["project_code"]
         parts = [self._year(year).rows_for(codes if years.n_unique() == 1 else codes.filter(years == year))
