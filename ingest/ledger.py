@@ -244,9 +244,11 @@ class Ledger:
         try:
             file_id = con.execute("select nextval('file_id_seq')").fetchone()[0]
             accepted = status.startswith("accepted")
+            by_indicator = accepted and table is not None and kind in reference.INDICATOR_KINDS
+            inds = carried_indicators(table) if by_indicator else None  # (it supersedes only what it carries)
+            superseded = self._superseded(submitter, kind, period_rows, inds) if accepted else []
             if accepted and table is not None:
-                messages.extend(self._supersession_notes(submitter, kind, period_rows, table))
-            superseded = self._superseded(submitter, kind, period_rows, table) if accepted else []
+                messages.extend(self._supersession_notes(kind, superseded))
             errors = sum(m.severity == "error" for m in messages)
             warns = sum(m.severity == "warning" for m in messages)
             con.execute("insert into files values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -258,9 +260,8 @@ class Ledger:
                                  for i, m in enumerate(messages, 1)])
             if accepted and table is not None:
                 self._insert_rows(file_id, kind, table)
-            self._record_periods(file_id, submitter, kind, received_at, period_rows,
-                                 carried_indicators(table) if accepted and kind in reference.INDICATOR_KINDS
-                                 else None, accepted, superseded)
+            self._record_periods(file_id, submitter, kind, received_at, period_rows, inds, accepted,
+                                 superseded)
             if own:
                 con.execute("commit")
         except BaseException:
@@ -269,9 +270,7 @@ class Ledger:
             self._open.clear()  # read again from what the ledger holds
             raise
         if accepted and period_rows:
-            self._now_open(submitter, kind, file_id, file_name, period_rows, superseded,
-                           carried_indicators(table) if table is not None and kind in reference.INDICATOR_KINDS
-                           else None)
+            self._now_open(submitter, kind, file_id, file_name, period_rows, superseded, inds)
         if self._earlier is not None and status != "duplicate":
             acc, rej = self._earlier.get((sha, submitter), (None, None))
             self._earlier[(sha, submitter)] = ((file_id if acc is None else min(acc, file_id)) if accepted else acc,
@@ -286,7 +285,7 @@ class Ledger:
 
     def _record_periods(self, file_id: int, submitter: str, kind: str | None, received_at: dt.datetime,
                         period_rows: dict[str, int], indicators: list[str] | None, accepted: bool,
-                        superseded: list[tuple[int, str, str | None]]) -> None:
+                        superseded: list[tuple[int, str, str, str | None]]) -> None:
         """The periods a file reported (rows in each); for an accepted file, the
         periods it now stands for — per indicator it carries (an indicator report)
         or whole — and the earlier files' periods it supersedes (``superseded``:
@@ -349,45 +348,38 @@ class Ledger:
         return self._open[key]
 
     def _superseded(self, submitter: str, kind: str | None, period_rows: dict[str, int],
-                    table: pl.DataFrame | None) -> list[tuple[int, str, str | None]]:
-        """The (file_id, period, indicator) an accepted file supersedes: its submitter's
-        files of its kind standing for its periods — for each indicator it carries (an
-        indicator report) or whole."""
-        inds = carried_indicators(table) if table is not None and kind in reference.INDICATOR_KINDS else None
+                    inds: list[str] | None) -> list[tuple[int, str, str, str | None]]:
+        """The (file_id, file name, period, indicator) an accepted file supersedes: its
+        submitter's files of its kind standing for its periods — for each indicator it
+        carries (``inds``, an indicator report) or whole."""
         index = self._open_periods(submitter, kind)
-        return [(fid, period, ind) for period in sorted(period_rows) for fid, _, ind in index.get(period, ())
+        return [(fid, name, period, ind) for period in sorted(period_rows) for fid, name, ind in index.get(period, ())
                 if (ind is None if inds is None else ind in inds)]
 
     def _now_open(self, submitter: str, kind: str | None, file_id: int, file_name: str,
-                  period_rows: dict[str, int], superseded: list[tuple[int, str, str | None]],
+                  period_rows: dict[str, int], superseded: list[tuple[int, str, str, str | None]],
                   indicators: list[str] | None) -> None:
         """An accepted file was recorded: what it superseded stands no more, it stands for its periods."""
         index = self._open_periods(submitter, kind)
-        gone = set(superseded)
+        gone = {(fid, period, ind) for fid, _, period, ind in superseded}
         for period in period_rows:
             kept = [e for e in index.get(period, ()) if (e[0], period, e[2]) not in gone]
             index[period] = kept + [(file_id, file_name, ind) for ind in (indicators if indicators is not None
                                                                            else [None])]
 
-    def _supersession_notes(self, submitter: str, kind: str, period_rows: dict[str, int],
-                            table: pl.DataFrame) -> list[Message]:
-        """What an accepted file is about to supersede: per earlier file and
-        period, which of its indicators (an indicator report) or the whole of it."""
-        if not period_rows:
-            return []
-        inds = carried_indicators(table) if kind in reference.INDICATOR_KINDS else None
-        index = self._open_periods(submitter, kind)
+    def _supersession_notes(self, kind: str, superseded: list[tuple[int, str, str, str | None]]) -> list[Message]:
+        """What an accepted file is about to supersede (``_superseded``): per earlier file
+        and period, which of its indicators (an indicator report) or the whole of it."""
         grouped: dict[tuple[str, int], tuple[str, list[str]]] = {}
-        for period in sorted(period_rows):
-            for fid, fname, ind in index.get(period, ()):
-                if inds is None or ind in inds:
-                    grouped.setdefault((period, fid), (fname, []))[1].extend([ind] if ind is not None else [])
+        for fid, fname, period, ind in superseded:
+            grouped.setdefault((period, fid), (fname, []))[1].extend([ind] if ind is not None else [])
         rows = [(fid, fname, period, ",".join(sorted(carried)) or None)
                 for (period, fid), (fname, carried) in sorted(grouped.items())]
+        by_indicator = kind in reference.INDICATOR_KINDS
         names = {f.name: f.zh for f in reference.kinds().get(kind, [])}  # the kind's own words (园区生产总值)
         out = []
         for fid, fname, period, carried in rows:
-            if inds is None:
+            if not by_indicator:
                 out.append(note("supersedes", f"取代此前文件 {fid}（{fname}）{period} 的全部数据",
                                 f"replaces all of file {fid} ({fname}) for {period}"))
                 continue
