@@ -249,13 +249,49 @@ def test_dagster_recorded_passing_checks_on_every_mart(sample):
         run = instance.get_runs(limit=1)[0]
         evals = [e.dagster_event.event_specific_data for e in
                  instance.all_logs(run.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION)]
-    by_mart: dict[str, list[bool]] = {}
+    by_mart: dict[str, dict[str, bool]] = {}
     for ev in evals:
         if ev.asset_key.path[0] == "marts":
-            by_mart.setdefault(ev.asset_key.path[1], []).append(ev.passed)
+            by_mart.setdefault(ev.asset_key.path[1], {})[ev.check_name] = ev.passed
     assert set(MARTS) <= set(by_mart)
-    assert all(all(v) for v in by_mart.values()), by_mart
-    assert all(len(by_mart[m]) >= 3 for m in MARTS)
+    assert all(all(v.values()) for v in by_mart.values()), by_mart
+    # each mart's key, and its columns' rules in one check (tests/generic/column_rules.sql)
+    assert all(f"column_rules_{m}" in by_mart[m] and any(c.startswith(("unique_combination_", "unique_"))
+                                                         for c in by_mart[m]) for m in MARTS), by_mart
+
+
+def test_a_row_breaking_its_columns_rules_fails_their_check_which_names_each_rule(sample, tmp_path):
+    """A model's column rules (not_null, accepted_values, between) are one dbt test a model
+    (tests/generic/column_rules.sql), not one a column and rule: a row breaking them fails it,
+    and the test's rows name every rule each row breaks; a NULL passes accepted_values and
+    between, as in dbt's own tests."""
+    import shutil
+    import subprocess
+    import sys
+
+    from orchestration.project import DBT_DIR
+
+    work = tmp_path / "build.duckdb"
+    shutil.copyfile(sample.work_db, work)
+    with duckdb.connect(str(work)) as con:
+        con.execute("create temp table good as select * from marts.investment_by_group limit 1")
+        for bad in ("null as period, 'town' as region_level, 13 as period_month",
+                    "null as group_type, 0 as project_count", "null as period_month"):
+            con.execute(f"insert into marts.investment_by_group select * replace ({bad}) from good")
+    env = {**os.environ, "PARKSTAT_WORK_DB": str(work), "PARKSTAT_STAGED": str(sample.staged)}
+    out = subprocess.run([sys.executable, "-m", "dbt.cli.main", "--no-use-colors", "test", "--select",
+                          "column_rules_investment_by_group",
+                          "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
+                          "--target-path", str(tmp_path / "target")], cwd=DBT_DIR, env=env, capture_output=True,
+                         text=True)
+    assert out.returncode == 1 and "in test column_rules_investment_by_group (models/marts/_marts.yml)" in out.stdout, out.stdout
+    assert "Got 3 results, configured to fail if != 0" in out.stdout
+    sql = next((tmp_path / "target" / "compiled").rglob("column_rules_investment_by_group.sql")).read_text()
+    with duckdb.connect(str(work), read_only=True) as con:
+        broken = sorted(r[0] for r in con.execute(f"select broken_rules from ({sql})").fetchall())
+    assert broken == ["group_type not_null; project_count between; ",
+                      "period not_null; region_level accepted_values; period_month between; ",
+                      "period_month not_null; "]
 
 
 def test_every_table_model_materialization_carries_its_row_count(sample):
