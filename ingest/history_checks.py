@@ -21,9 +21,12 @@ import pyarrow as pa
 from ingest import reference
 from ingest.ledger import _column, carried_indicators, indicator_rows
 from ingest.messages import Message, warning
+from ingest.standing import standing_sql
 
 if TYPE_CHECKING:
     from ingest.ledger import Ledger
+
+KEYS = ("entity_type", "entity_code", "period", "indicator")  # an indicator figure's key (standing_values')
 
 
 def history_warnings(ledger: "Ledger", submitter: str, kind: str, table: pl.DataFrame,
@@ -45,21 +48,34 @@ def history_warnings(ledger: "Ledger", submitter: str, kind: str, table: pl.Data
     con.register("incoming", inc)
     try:
         out: list[Message] = []
-        # the series as it will stand once this file is accepted: the file's own entities (all their
-        # periods) and every entity in the file's periods (the parks-above-region sums), without what
-        # the file replaces — its own figures, and its submitter's earlier figures of the indicators
-        # it carries for its periods (superseded by it: a park it leaves out no longer stands)
+        # the figures as they will stand once this file is accepted, for the file's own entities (all
+        # their periods) and every entity in the file's periods (the parks-above-region sums): the rule
+        # applied without its submitter's earlier figures of the indicators it carries for its periods
+        # (superseded by it: a park it leaves out no longer stands, and another submitter's figure a
+        # superseded one hid stands again)
         con.execute(f"""
+            create or replace temp table will_stand as
+            with candidates as (
+                select * from indicator_values v where v.entity_type = ? and {near.either("v")}),
+            periods_then as (  -- file_periods once this file is recorded (what it supersedes, marked -1)
+                select file_id, period, {"indicator, " if ledger.by_indicator else ""}case when submitter_code = ?
+                       and report_kind = ? and list_contains(?::varchar[], period)
+                       {"and list_contains(?::varchar[], indicator)" if ledger.by_indicator else ""} then -1
+                       else superseded_by end as superseded_by
+                from file_periods)
+            select entity_code, period, indicator, value_wan, submitter_code from (
+            {standing_sql("candidates", KEYS, by_indicator=ledger.by_indicator, file_periods="periods_then")})
+        """, [etype, *near.either_params, submitter, kind, _periods(table),
+              *([carried_indicators(table)] if ledger.by_indicator else [])])
+        # the series: this file's figures and what stands beside them
+        con.execute("""
             create or replace temp table series as
             select entity_code, period, indicator, value, true as incoming, row_number from incoming
             union all
-            select s.entity_code, s.period, s.indicator, s.value_wan, false, null from standing_values s
-            where s.entity_type = ? and {near.either("s")} and not exists (select 1 from incoming i
+            select s.entity_code, s.period, s.indicator, s.value_wan, false, null from will_stand s
+            where not exists (select 1 from incoming i
                   where i.entity_code = s.entity_code and i.period = s.period and i.indicator = s.indicator)
-              and not (s.submitter_code = ? and list_contains(?::varchar[], s.period)
-                       and list_contains(?::varchar[], s.indicator))
-        """, [etype, *near.either_params, submitter, _periods(table),
-              carried_indicators(table)])
+        """)
         for code, period, ind, value, prev_period, prev, rownum in con.execute(f"""
             select entity_code, period, indicator, value, prev_period, prev_value, row_number from (
               select *, lag(period) over w as prev_period, lag(value) over w as prev_value from series s
@@ -82,12 +98,12 @@ def history_warnings(ledger: "Ledger", submitter: str, kind: str, table: pl.Data
             out.append(warning("yoy_above_300", f"同比增长超过{yoy * 100:g}%（上年同期 {prior:,.2f}万元）",
                                f"year-on-year growth above {yoy * 100:g} % (same period last year: {prior:,.2f} 万元)",
                                row=rownum, column=headers.get(ind, ind), value=f"{value:,.2f}"))
-        for code, period, ind, value, by, rownum in con.execute(f"""
+        for code, period, ind, value, by, rownum in con.execute("""
             select i.entity_code, i.period, i.indicator, s.value_wan, s.submitter_code, i.row_number
-            from incoming i join standing_values s on s.entity_type = ? and s.entity_code = i.entity_code
+            from incoming i join will_stand s on s.entity_code = i.entity_code
               and s.period = i.period and s.indicator = i.indicator
-            where s.submitter_code <> ? and {near.entities("s")} order by i.row_number, i.indicator
-        """, [etype, submitter, near.entity_codes]).fetchall():
+            where s.submitter_code <> ? order by i.row_number, i.indicator
+        """, [submitter]).fetchall():
             out.append(warning("conflict", f"{by} 已报送该项（{value:,.2f}万元）；以本文件为准",
                                f"{by} reported this figure too ({value:,.2f} 万元); this file's figure stands",
                                row=rownum, column=headers.get(ind, ind)))
@@ -96,6 +112,7 @@ def history_warnings(ledger: "Ledger", submitter: str, kind: str, table: pl.Data
     finally:
         con.unregister("incoming")
         con.execute("drop table if exists series")
+        con.execute("drop table if exists will_stand")
 
 def _project_warnings(ledger: "Ledger", submitter: str, table: pl.DataFrame,
                       headers: dict[str, str]) -> list[Message]:
@@ -108,7 +125,7 @@ def _project_warnings(ledger: "Ledger", submitter: str, table: pl.DataFrame,
         ledger._series = ProjectSeries(ledger.con)
     inc = table.select("project_code", "period", _column(table, "ytd_completed", pl.Float64).alias("value"),
                        "row_number")
-    standing = ledger._series.standing(inc).lazy()  # (collected once: two plans below read it)
+    standing = ledger._series.standing(inc, submitter).lazy()  # (collected once: two plans below read it)
     col = headers.get("ytd_completed", "ytd_completed")
     out: list[Message] = []
     # the series as it stands once this file is accepted: lag within project and year (sorted, the

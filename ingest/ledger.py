@@ -122,6 +122,7 @@ class Ledger:
         migrated = self.con.execute("""select count(*) from duckdb_columns() where schema_name = 'main'
                                        and table_name = 'file_periods' and column_name = 'indicator'""").fetchone()[0]
         # (a check against a ledger the next refresh will migrate reads it as it was: whole periods)
+        self.by_indicator = bool(migrated)  # indicator reports stand per indicator (the rule's by_indicator)
         self.con.execute(standing_view("standing_values", "indicator_values",
                                        ("entity_type", "entity_code", "period", "indicator"), by_indicator=migrated))
         self._in_batch = False  # begin_batch .. commit_batch: many files, one transaction

@@ -23,6 +23,7 @@ from ingest.standing import standing_sql
 COLUMNS = {"project_code": pl.String, "period": pl.String, "file_id": pl.Int64, "submitter_code": pl.String,
            "ytd_completed": pl.Float64}
 MERGE_ROWS = 50_000  # rows added during the run are merged into the sorted part past this
+INCOMING = -1  # the file being checked, not recorded yet: it supersedes its submitter's earlier ones
 
 
 def rule() -> str:
@@ -81,12 +82,17 @@ class ProjectSeries:
             self.years[year] = _Year(rows.cast(COLUMNS) if rows.height else pl.DataFrame(schema=COLUMNS))
         return self.years[year]
 
-    def standing(self, incoming: pl.DataFrame) -> pl.DataFrame:
+    def standing(self, incoming: pl.DataFrame, submitter: str | None = None) -> pl.DataFrame:
         """The standing rows (project_code, period, ytd_completed, submitter_code)
-        of the incoming projects in the incoming years."""
-        return self.standing_plan(incoming).collect()
+        of the incoming projects in the incoming years. ``submitter``: as they will
+        stand once its file of ``incoming`` is accepted — its earlier files superseded
+        for the file's periods, whether or not they hold the file's projects there
+        (without it, a project the file leaves out of a period would keep its
+        superseded figure there, and another submitter's figure would stay hidden
+        behind it)."""
+        return self.standing_plan(incoming, submitter).collect()
 
-    def standing_plan(self, incoming: pl.DataFrame) -> pl.LazyFrame:
+    def standing_plan(self, incoming: pl.DataFrame, submitter: str | None = None) -> pl.LazyFrame:
         """``standing`` as a plan: the candidate rows are gathered from memory, the rule
         over them is one Polars plan (a collect costs about as much as a file's rows do)."""
         years = incoming["period"].str.slice(0, 4)
@@ -97,7 +103,9 @@ class ProjectSeries:
         # the files these rows came from (a few), each superseded for its period when it is not
         # its submitter's latest there: the tables the rule reads, in memory
         pairs = rows.select("submitter_code", "period").unique().rows()
-        latest = pl.LazyFrame([(s, p, self.latest.get((s, p))) for s, p in pairs],
+        superseding = set(incoming["period"].unique().to_list()) if submitter is not None else set()
+        latest = pl.LazyFrame([(s, p, INCOMING if s == submitter and p in superseding else self.latest.get((s, p)))
+                               for s, p in pairs],
                               schema={"submitter_code": pl.String, "period": pl.String, "latest": pl.Int64},
                               orient="row")
         used = rows.lazy().select("file_id", "submitter_code", "period").unique()

@@ -167,7 +167,8 @@ def test_history_warnings_read_what_earlier_files_left_standing(home):
     they will stand (ingest reads only those of the standing figures): the previous period
     and last year's from another file, a park the file does not carry in its region's sum,
     the parks' sum against a region total the file lowers — and not a park of the
-    submitter's own earlier file that this one supersedes for the period."""
+    submitter's own earlier file that this one supersedes for the period, whose figures
+    no longer hide another submitter's."""
     registered(home)
 
     def night(submitter: str, name: str, rows: list[list[str]], header=("period", "region_code", "gdp")):
@@ -191,6 +192,12 @@ def test_history_warnings_read_what_earlier_files_left_standing(home):
     assert [(m.code, m.en) for m in e.messages] == [
         ("conflict", "431381 reported this figure too (50.00 万元); this file's figure stands"),
         ("supersedes", "replaces file 3 (b.csv) for 2021-06 in: gdp; its other indicators stand")]
+    # and its next one replaces e.csv: 431381's 50, which e.csv's 40 hid (the later file stands), stands
+    # beside this one once e.csv is superseded — a conflict, as it was for e.csv
+    f = night("431300", "f.csv", [["2021-06", "431300-LSJ", "45"]], parks)
+    assert [(m.code, m.en) for m in f.messages] == [
+        ("conflict", "431381 reported this figure too (50.00 万元); this file's figure stands"),
+        ("supersedes", f"replaces file {e.file_id} (e.csv) for 2021-06 in: gdp; its other indicators stand")]
 
 
 def test_a_later_file_supersedes_the_earlier_for_its_periods(home):
@@ -277,6 +284,40 @@ def test_project_warnings_follow_what_stands(home, one_batch):
     # 03更正 leaves XM1 out of March: nothing to fall below; the province's April figure still stands beside it
     assert warnings_of(by_name["04更正.csv"]) == [
         ("conflict", "430000 reported this project for this period too (450.00 万元); this file's figures stand")]
+
+
+@pytest.mark.parametrize("one_batch", [False, True])
+def test_a_project_file_is_checked_against_what_will_stand_once_it_is_accepted(home, one_batch):
+    """A project file supersedes its submitter's earlier ones for its periods, every
+    project of them: a project it leaves out of a period is compared with what stood
+    before that period, not with the figure the file replaces there; and another
+    submitter's figure that only the replaced one hid is a conflict."""
+    import os
+
+    def months(*rows: tuple[str, str, float]) -> bytes:
+        return csv_bytes([PROJECT_HEADER, *[[period, code, "项目", "431302", "9000", "1000", str(ytd)]
+                                            for period, code, ytd in rows]])
+
+    files = [("430000", "省04.csv", months(("2023-04", "XM1", 450))),
+             ("431300", "02-04.csv", months(("2023-02", "XM1", 100), ("2023-03", "XM1", 200),
+                                            ("2023-04", "XM1", 400), ("2023-03", "XM2", 50))),
+             # XM1 left out of March: its 150 in April is above February's 100 (March's 200 no longer stands)
+             ("431300", "03-04更正.csv", months(("2023-03", "XM2", 60), ("2023-04", "XM1", 150)))]
+    receipts = []
+    for i, (who, name, data) in enumerate(files):
+        os.utime(drop(home, who, name, data), (1_000_000 + i, 1_000_000 + i))
+        if not one_batch:
+            receipts += ingest_landing(home).receipts
+    if one_batch:
+        receipts = ingest_landing(home).receipts
+    by_name = {r.file_name: r for r in receipts}
+    conflict = ("conflict", "430000 reported this project for this period too (450.00 万元); this file's figures stand")
+    assert warnings_of(by_name["02-04.csv"]) == [conflict]
+    assert warnings_of(by_name["03-04更正.csv"]) == [conflict]
+    assert ledger_rows(home, """select fp.period, s.file_name from file_periods fp join files f using (file_id)
+                                left join files s on s.file_id = fp.superseded_by
+                                where f.file_name = '02-04.csv' order by 1""") == [
+        ("2023-02", None), ("2023-03", "03-04更正.csv"), ("2023-04", "03-04更正.csv")]
 
 
 def test_a_municipality_reports_a_district_whose_listed_parent_is_not_in_the_list(home):
