@@ -263,8 +263,8 @@ def test_dagster_recorded_passing_checks_on_every_mart(sample):
 def test_a_row_breaking_its_columns_rules_fails_their_check_which_names_each_rule(sample, tmp_path):
     """A model's column rules (not_null, accepted_values, between) are one dbt test a model
     (tests/generic/column_rules.sql), not one a column and rule: a row breaking them fails it,
-    and the test's rows name every rule each row breaks; a NULL passes accepted_values and
-    between, as in dbt's own tests."""
+    and its rows, named in dbt's message (a view in the build), name every rule each row
+    breaks; a NULL passes accepted_values and between, as in dbt's own tests."""
     import shutil
     import subprocess
     import sys
@@ -284,11 +284,14 @@ def test_a_row_breaking_its_columns_rules_fails_their_check_which_names_each_rul
                           "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
                           "--target-path", str(tmp_path / "target")], cwd=DBT_DIR, env=env, capture_output=True,
                          text=True)
-    assert out.returncode == 1 and "in test column_rules_investment_by_group (models/marts/_marts.yml)" in out.stdout, out.stdout
-    assert "Got 3 results, configured to fail if != 0" in out.stdout
-    sql = next((tmp_path / "target" / "compiled").rglob("column_rules_investment_by_group.sql")).read_text()
+    assert out.returncode == 1, out.stdout
+    assert "in test column_rules_investment_by_group (models/marts/_marts.yml)" in out.stdout, out.stdout
+    assert "Got 3 results, configured to fail if != 0" in out.stdout, out.stdout
+    # the message names the failing rows, kept as a view in the build (store_failures_as: view)
+    view = '"build"."dbt_test__audit"."column_rules_investment_by_group"'
+    assert "See test failures:" in out.stdout and f"select * from {view}" in out.stdout, out.stdout
     with duckdb.connect(str(work), read_only=True) as con:
-        broken = sorted(r[0] for r in con.execute(f"select broken_rules from ({sql})").fetchall())
+        broken = sorted(r[0] for r in con.execute(f"select broken_rules from {view}").fetchall())
     assert broken == ["group_type not_null; project_count between; ",
                       "period not_null; region_level accepted_values; period_month between; ",
                       "period_month not_null; "]

@@ -4,8 +4,10 @@
       accepted_values: {column: [value, ...]}  — one of these strings (NULL passes, as in dbt's own)
       between:         {column: {min_value: m, max_value: M}}  — within the bounds (NULL passes)
     A row breaking any of them is returned whole, with the rules it breaks named in `broken_rules`
-    ("period not_null; park_share_pct between; "). -#}
+    ("period not_null; park_share_pct between; "); the rows stay a view in the build, which a
+    failure's message names (`select * from "build"."dbt_test__audit"."column_rules_<model>"`). -#}
 {% test column_rules(model, not_null=[], accepted_values={}, between={}) %}
+{{ config(store_failures_as='view') }}
 {%- set rules = [] -%}
 {%- for column in not_null -%}
   {%- do rules.append((column ~ ' is null', column ~ ' not_null')) -%}
