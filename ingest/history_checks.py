@@ -19,14 +19,12 @@ import polars as pl
 import pyarrow as pa
 
 from ingest import reference
-from ingest.ledger import _column, carried_indicators, indicator_rows
+from ingest.ledger import INDICATOR_KEYS, _column, carried_indicators, indicator_rows
 from ingest.messages import Message, warning
 from ingest.standing import standing_sql
 
 if TYPE_CHECKING:
     from ingest.ledger import Ledger
-
-KEYS = ("entity_type", "entity_code", "period", "indicator")  # an indicator figure's key (standing_values')
 
 
 def history_warnings(ledger: "Ledger", submitter: str, kind: str, table: pl.DataFrame,
@@ -64,7 +62,7 @@ def history_warnings(ledger: "Ledger", submitter: str, kind: str, table: pl.Data
                        else superseded_by end as superseded_by
                 from file_periods)
             select entity_code, period, indicator, value_wan, submitter_code from (
-            {standing_sql("candidates", KEYS, by_indicator=ledger.by_indicator, file_periods="periods_then")})
+            {standing_sql("candidates", INDICATOR_KEYS, by_indicator=ledger.by_indicator, file_periods="periods_then")})
         """, [etype, *near.either_params, submitter, kind, _periods(table),
               *([carried_indicators(table)] if ledger.by_indicator else [])])
         # the series: this file's figures and what stands beside them

@@ -45,6 +45,9 @@ def duckdb_config() -> dict[str, str]:
     return {**NO_EXTENSIONS, "memory_limit": current().duckdb_memory}
 
 
+INDICATOR_KEYS = ("entity_type", "entity_code", "period", "indicator")  # an indicator figure's key
+
+
 def standing_view(name: str, table: str, keys: tuple[str, ...], by_indicator: bool = False) -> str:
     """A temp view of the rows of ``table`` that stand (``ingest.standing``: the
     one rule, which dbt applies to the staged copies)."""
@@ -123,8 +126,7 @@ class Ledger:
                                        and table_name = 'file_periods' and column_name = 'indicator'""").fetchone()[0]
         # (a check against a ledger the next refresh will migrate reads it as it was: whole periods)
         self.by_indicator = bool(migrated)  # indicator reports stand per indicator (the rule's by_indicator)
-        self.con.execute(standing_view("standing_values", "indicator_values",
-                                       ("entity_type", "entity_code", "period", "indicator"), by_indicator=migrated))
+        self.con.execute(standing_view("standing_values", "indicator_values", INDICATOR_KEYS, by_indicator=migrated))
         self._in_batch = False  # begin_batch .. commit_batch: many files, one transaction
         self._earlier: dict[tuple[str, str], tuple[int | None, int | None]] | None = None  # see earlier()
         self._series = None  # ProjectSeries, made on the first project file
