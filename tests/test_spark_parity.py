@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -123,6 +124,8 @@ def built(tmp_path_factory):
     homes = {t: WarehouseHome(root / t).ensure() for t in ("duckdb", "spark")}
     night_one_extras(data / "full")  # written once: the same bytes land in both homes
     night_two_extras(data / "increment")
+    temp = Path(tempfile.gettempdir())
+    left_before = set(temp.glob("*_resources"))
     nights = []
     for part in ("full", "increment"):
         for home in homes.values():
@@ -134,7 +137,8 @@ def built(tmp_path_factory):
             assert result.returncode == 0, f"{target} night {len(nights) + 1}:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}"
         nights.append({t: _keep(h, f"night{len(nights) + 1}") for t, h in homes.items()})
         nights[-1]["spark_facts"] = _files(homes["spark"].spark_dir / "warehouse" / "core.db" / "fct_project_investment")
-    return {"homes": homes, "nights": nights, "root": root}
+    return {"homes": homes, "nights": nights, "root": root,
+            "left_in_temp": sorted(str(p) for p in set(temp.glob("*_resources")) - left_before)}
 
 
 def _keep(home: WarehouseHome, name: str) -> Path:
@@ -220,6 +224,13 @@ def test_the_published_outputs_are_made_from_spark_results(built):
             assert parquet == _counts(built["nights"][1]["spark"], "marts")[mart] > 0, mart
     finally:
         con.close()
+
+
+def test_spark_leaves_nothing_in_the_systems_temp_directory(built):
+    # Hive's session state made a <session id>_resources folder there on every night, for good;
+    # the profile keeps it in the home's Spark folder
+    assert built["left_in_temp"] == []
+    assert (built["homes"]["spark"].spark_dir / "hive_resources").is_dir()
 
 
 def test_every_table_the_spark_build_made_carries_its_row_count(built):
