@@ -123,7 +123,7 @@ def _project_warnings(ledger: "Ledger", submitter: str, table: pl.DataFrame,
     from ingest.series import ProjectSeries
 
     if ledger._series is None:
-        ledger._series = ProjectSeries(ledger.con)
+        ledger._series = ProjectSeries(ledger.con, before_read=ledger.flush_rows)
     inc = table.select("project_code", "period", _column(table, "ytd_completed", pl.Float64).alias("value"),
                        "row_number")
     standing = ledger._series.standing(inc, submitter).lazy()  # (collected once: two plans below read it)

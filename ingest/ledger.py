@@ -46,6 +46,8 @@ def duckdb_config() -> dict[str, str]:
 
 
 INDICATOR_KEYS = ("entity_type", "entity_code", "period", "indicator")  # an indicator figure's key
+PENDING_ROWS = 500_000  # a batch's project rows held for one insert, at most (Ledger._append)
+HELD = ("project_progress", "received_periods")  # tables a batch inserts once (Ledger._append)
 
 
 def standing_view(name: str, table: str, keys: tuple[str, ...], by_indicator: bool = False) -> str:
@@ -133,6 +135,7 @@ class Ledger:
         self._parks: dict[str, str] | None = None
         self._owners: dict[str, str] | None = None  # project_code -> region (ingest.ownership)
         self._open: dict[tuple[str, str], dict[str, list[tuple[int, str, str | None]]]] = {}  # see _open_periods
+        self._pending: dict[str, list[pl.DataFrame]] = {}  # a batch's rows not inserted yet: see _append
 
     def _migrate(self) -> None:
         """Bring a ledger of an earlier version up to SCHEMA, in one transaction:
@@ -167,8 +170,7 @@ class Ledger:
 
     def close(self) -> None:
         if self._in_batch:  # a batch that did not commit (the run failed): none of its files is recorded
-            self._in_batch = False
-            self.con.execute("rollback")
+            self._roll_back()
         if not self.read_only:
             self.con.execute("checkpoint")
         self.con.close()
@@ -228,6 +230,7 @@ class Ledger:
         if self._owners is None:
             from ingest.ownership import project_owners
 
+            self.flush_rows()
             self._owners = project_owners(self.con)
         return self._owners
 
@@ -268,9 +271,7 @@ class Ledger:
             if own:
                 con.execute("commit")
         except BaseException:
-            con.execute("rollback")
-            self._in_batch = False
-            self._open.clear()  # read again from what the ledger holds
+            self._roll_back()
             raise
         if accepted and period_rows:
             self._now_open(submitter, kind, file_id, file_name, period_rows, superseded, inds)
@@ -298,9 +299,9 @@ class Ledger:
             return
         periods = sorted(period_rows)
         con = self.con
-        con.execute("""insert into received_periods
-                       select ?, unnest(?::varchar[]), unnest(?::integer[])""",
-                    [file_id, periods, [period_rows[p] for p in periods]])
+        self._append("received_periods", pl.DataFrame(
+            {"file_id": [file_id] * len(periods), "period": periods, "row_count": [period_rows[p] for p in periods]},
+            schema={"file_id": pl.Int64, "period": pl.String, "row_count": pl.Int32}))
         if not accepted:
             return
         inds = indicators if indicators is not None else [None]  # an indicator report: only what it carries
@@ -330,8 +331,21 @@ class Ledger:
 
     def commit_batch(self) -> None:
         if self._in_batch:
+            try:
+                self.flush_rows()
+            except BaseException:
+                self._roll_back()
+                raise
             self._in_batch = False
             self.con.execute("commit")
+
+    def _roll_back(self) -> None:
+        """The open transaction (a file's, or the batch's) undone, and what was kept
+        of it in memory with it."""
+        self.con.execute("rollback")
+        self._in_batch = False
+        self._pending.clear()
+        self._open.clear()  # read again from what the ledger holds
 
     def _open_periods(self, submitter: str, kind: str | None) -> dict[str, list[tuple[int, str, str | None]]]:
         """The periods a submitter's files of a kind stand for (not superseded): period ->
@@ -422,6 +436,27 @@ class Ledger:
     def _append(self, table: str, frame: pl.DataFrame) -> None:
         if frame.height == 0:
             return
+        if table in HELD and self._in_batch:
+            # a batch's project rows and received periods go in with one insert a table when it
+            # commits (or before anything of this process reads them, ``flush_rows``): an insert
+            # costs milliseconds whatever its rows, and a national night records 18,000 project
+            # files; a kill before the commit loses them with the rest of the batch, as before
+            held = self._pending.setdefault(table, [])
+            held.append(frame)
+            if table == "project_progress" and sum(f.height for f in held) > PENDING_ROWS:
+                self.flush_rows()
+            return
+        self._insert(table, frame)
+
+    def flush_rows(self) -> None:
+        """The batch's held rows inserted now (inside its transaction): before the batch
+        commits, and before this process reads ``project_progress`` (ingest.series,
+        ingest.ownership) — nothing else reads the held tables during a run."""
+        pending, self._pending = self._pending, {}
+        for table, frames in pending.items():
+            self._insert(table, pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0])
+
+    def _insert(self, table: str, frame: pl.DataFrame) -> None:
         self.con.register("incoming_rows", frame.to_arrow())
         self.con.execute(f"insert into {table} by name select * from incoming_rows")
         self.con.unregister("incoming_rows")

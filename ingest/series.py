@@ -61,8 +61,11 @@ class _Year:
 
 
 class ProjectSeries:
-    def __init__(self, con: duckdb.DuckDBPyConnection):
+    def __init__(self, con: duckdb.DuckDBPyConnection, before_read=None):
+        """``before_read``: called before a year's rows are read from ``con`` (the ledger's
+        ``flush_rows``: rows of the open batch it holds back for one insert)."""
         self.con = con
+        self.before_read = before_read
         self.years: dict[str, _Year] = {}
         # each submitter's latest accepted project file per period: the files not superseded
         self.latest: dict[tuple[str, str], int] = {
@@ -72,6 +75,8 @@ class ProjectSeries:
 
     def _year(self, year: str) -> _Year:
         if year not in self.years:
+            if self.before_read is not None:
+                self.before_read()
             rows = self.con.sql("""
                 select t.project_code, t.period, t.file_id, f.submitter_code, t.ytd_completed
                 from project_progress t
