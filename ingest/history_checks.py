@@ -15,7 +15,6 @@ which DuckDB applies before ranking)."""
 
 from __future__ import annotations
 
-from functools import cache
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -163,12 +162,6 @@ def _periods(table: pl.DataFrame) -> list[str]:
     return table["period"].drop_nulls().unique().to_list() if "period" in table.columns else []
 
 
-@cache
-def _chain(region_code: str) -> tuple[str, ...]:
-    """The region and its parents up to the province (reference data: read once a process)."""
-    return tuple(reference.ancestors(region_code))
-
-
 class _Near:
     """What of the standing figures an indicator file is compared with: its own
     entities' (every period), and in its periods those of the parks-above-region
@@ -181,11 +174,11 @@ class _Near:
         self.entity_codes = long["entity_code"].drop_nulls().unique().sort().to_list()
         self.periods = long["period"].drop_nulls().unique().sort().to_list()
         if etype == "park":
-            regions = {a for p in self.entity_codes if p in parks for a in _chain(parks[p])}
+            regions = {a for p in self.entity_codes if p in parks for a in reference.ancestors(parks[p])}
         else:
             regions = set(self.entity_codes)
         # (park, region it is summed into) for the sums this file can change
-        self.pairs = [(p, a) for p, r in parks.items() for a in _chain(r) if a in regions] if regions else []
+        self.pairs = [(p, a) for p, r in parks.items() for a in reference.ancestors(r) if a in regions] if regions else []
         self.parks = sorted({p for p, _ in self.pairs})
         self.regions = sorted(regions)
         # in the file's periods, the other entities of its own kind the sums need: the parks beside its parks

@@ -180,11 +180,14 @@ def divisions() -> dict[str, Division]:
     return out
 
 
-def ancestors(code: str) -> list[str]:
+@cache
+def ancestors(code: str) -> tuple[str, ...]:
     """The code itself, then its parents up to the province. A parent the list
     does not hold (the old 市辖区 of a municipality, 500100; a 省直辖 group,
     429000) is passed over to the next level the code itself names: its city
-    (first four digits), then its province (first two)."""
+    (first four digits), then its province (first two). Kept per code (the
+    division list is read once a process): the row checks and the history
+    warnings ask for the same codes file after file."""
     chain, seen = [], set()
     divs = divisions()
     while code and code in divs and code not in seen:
@@ -194,7 +197,7 @@ def ancestors(code: str) -> list[str]:
         if parent and parent not in divs:
             parent = next((p for p in (parent[:4] + "00", parent[:2] + "0000") if p in divs and p != code), "")
         code = parent
-    return chain
+    return tuple(chain)
 
 
 def _months(spec: str) -> list[int]:

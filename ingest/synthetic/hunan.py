@@ -261,7 +261,7 @@ def build_projects(rng: random.Random, parks: list[Park], counties: dict[str, li
                     rng.choice([[], [], ["双引擎"], ["三高四新"], ["双引擎", "三高四新"], ["产业链链长制"]]),
                     "industrial": rng.random() < 0.85})
         carried[city] = projects
-        pin_month = next((m for r, y, m in PROJECT_TARGETS if y == year and reference.ancestors(r)[1:2] == [city]
+        pin_month = next((m for r, y, m in PROJECT_TARGETS if y == year and reference.ancestors(r)[1:2] == (city,)
                           or (r == city and y == year)), None)
         # annual plans, and the cumulative figure of the pinned month, where the seeds give them
         for scope in {r for r, y, m in PROJECT_TARGETS if y == year and m == pin_month}:
