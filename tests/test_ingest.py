@@ -393,3 +393,52 @@ def test_a_ledger_of_contract_v1_is_migrated_in_place(tmp_path):
         assert con.execute("select count(*) from file_periods").fetchone() == (3,)
     finally:
         con.close()
+
+
+def test_a_batchs_project_rows_held_for_one_insert_are_read_by_the_run_and_lost_with_an_uncommitted_batch(tmp_path):
+    """A batch's project rows and received periods go into the ledger with one insert when it
+    commits (ingest/ledger.py); until then what the run reads of them — a year's standing series,
+    the projects' owners — sees them, and a batch that never commits leaves none behind."""
+    import datetime as dt
+
+    import polars as pl
+
+    from ingest.ledger import Ledger
+    from ingest.series import ProjectSeries
+
+    def project_file(led: Ledger, n: int, code: str) -> int:
+        table = pl.DataFrame({"period": ["2024-03"], "project_code": [code], "region_code": ["431302"],
+                              "ytd_completed": [100.0 * n], "row_number": [2]})
+        return led.record(sha=f"{n:064d}", submitter="431300", file_name=f"{n}.csv", size=1,
+                          received_at=dt.datetime(2024, 4, n), kind="project_progress", status="accepted",
+                          duplicate_of=None, table=table, messages=[], period_rows={"2024-03": 1},
+                          encoding="utf-8", sheet=None, archive_path="")
+
+    def counts(path) -> tuple:
+        led = Ledger(path)
+        try:
+            return tuple(led.con.execute(f"select count(*) from {t}").fetchone()[0]
+                         for t in ("files", "project_progress", "received_periods"))
+        finally:
+            led.close()
+
+    path = tmp_path / "ledger.duckdb"
+    led = Ledger(path)
+    led.begin_batch()
+    project_file(led, 1, "XM1")
+    series = ProjectSeries(led.con, before_read=led.flush_rows)  # as the project warnings make it
+    assert series.standing(pl.DataFrame({"project_code": ["XM1"], "period": ["2024-03"]})).rows() == [
+        ("XM1", "2024-03", 100.0, "431300")]
+    project_file(led, 2, "XM2")
+    assert led.project_owners() == {"XM1": "431302", "XM2": "431302"}
+    project_file(led, 3, "XM3")
+    led.close()  # the batch never committed
+    assert counts(path) == (0, 0, 0)
+
+    led = Ledger(path)
+    led.begin_batch()
+    for n, code in enumerate(("XM1", "XM2", "XM3"), 1):
+        project_file(led, n, code)
+    led.commit_batch()
+    led.close()
+    assert counts(path) == (3, 3, 3)
