@@ -21,7 +21,8 @@ import polars as pl
 import pyarrow as pa
 
 from ingest import reference
-from ingest.ledger import INDICATOR_KEYS, _column, carried_indicators, indicator_rows
+from ingest.ledger import INDICATOR_KEYS
+from ingest.ledger_rows import carried_indicators, column, indicator_rows
 from ingest.messages import Message, warning
 from ingest.standing import standing_sql
 
@@ -123,7 +124,7 @@ def _project_warnings(ledger: "Ledger", submitter: str, table: pl.DataFrame,
 
     if ledger._series is None:
         ledger._series = ProjectSeries(ledger.con, before_read=ledger.flush_rows)
-    inc = table.select("project_code", "period", _column(table, "ytd_completed", pl.Float64).alias("value"),
+    inc = table.select("project_code", "period", column(table, "ytd_completed", pl.Float64).alias("value"),
                        "row_number")
     standing = ledger._series.standing(inc, submitter).lazy()  # (collected once: two plans below read it)
     col = headers.get("ytd_completed", "ytd_completed")

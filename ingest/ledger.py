@@ -17,20 +17,14 @@ import polars as pl
 
 from ingest import reference
 from ingest.ledger_access import LedgerBusy, LedgerLocked, check_copy, connect_writer, write_check_copy  # noqa: F401
+from ingest.ledger_rows import MONEY_COLUMNS, carried_indicators, ledger_rows
 from ingest.messages import Message, note
-from ingest.values import AMOUNT
 from ingest.standing import standing_sql
 
 # the tables, and the statements that bring an older ledger up to them: ledger_schema.sql
 SCHEMA, _, MIGRATIONS = (Path(__file__).with_name("ledger_schema.sql").read_text(encoding="utf-8")
                          .partition("\n-- @migrations"))  # the marker line's rest stays a comment:
 MIGRATIONS = "-- @migrations" + MIGRATIONS                   # the marker is put back in front of it
-
-MONEY_COLUMNS = {"indicator_values": ("value_wan",),
-                 "project_progress": ("total_investment", "annual_plan", "ytd_completed")}
-# optional project attributes a later report keeps unless it carries the column
-PROJECT_ATTRIBUTES = ("park_code", "industry_chain", "nature", "stage", "start_date", "project_level",
-                      "programmes", "is_industrial")
 
 # DuckDB may never fetch an extension at run time (no network here)
 NO_EXTENSIONS = {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
@@ -69,40 +63,6 @@ def sql_path(path: Path) -> str:
     """A file path as a SQL string literal. Paths are the operator's (the warehouse
     home, the reference folder), never a submission's; quoted all the same."""
     return "'" + str(path).replace("'", "''") + "'"
-
-
-def _column(table: pl.DataFrame, name: str, dtype=pl.String) -> pl.Expr:
-    """A column of an accepted table, or nulls when the file had no such column."""
-    return (pl.col(name) if name in table.columns else pl.lit(None)).cast(dtype).alias(name)
-
-
-def carried_indicators(table: pl.DataFrame) -> list[str]:
-    """The indicators an indicator report carries: the columns it has, stated or
-    not (a later file with a GDP column replaces every earlier GDP figure of its
-    submitter and period, and only those)."""
-    return [ind for ind in reference.INDICATORS if ind in table.columns]
-
-
-def indicator_rows(file_id: int, kind: str, table: pl.DataFrame) -> pl.DataFrame:
-    """An indicator file's accepted table in the ledger's long form (one row per
-    stated figure, in file order), with the columns of ``indicator_values``."""
-    etype = "park" if kind == "park_indicators" else "region"
-    key = "park_code" if etype == "park" else "region_code"
-    name = "park_name" if etype == "park" else "region_name"
-    units = reference.indicator_units()
-    parts = [table.select(pl.lit(file_id, dtype=pl.Int64).alias("file_id"), pl.lit(etype).alias("entity_type"),
-                          _column(table, key).alias("entity_code"), _column(table, name).alias("entity_name"),
-                          _column(table, "period"), pl.lit(ind).alias("indicator"),
-                          _column(table, ind, AMOUNT).alias("value_wan"),
-                          _column(table, ind + "__text").alias("original_value"),
-                          _column(table, ind + "__unit").alias("original_unit"),
-                          _column(table, "row_number", pl.Int32), pl.lit(units[ind]).alias("unit"),
-                          pl.lit(i).alias("_order"))
-             .filter(pl.col("value_wan").is_not_null())
-             for i, ind in enumerate(carried_indicators(table))]
-    if not parts:
-        return pl.DataFrame()
-    return pl.concat(parts).sort("row_number", "_order").drop("_order")
 
 
 class Ledger:
@@ -408,30 +368,9 @@ class Ledger:
         return out
 
     def _insert_rows(self, file_id: int, kind: str, table: pl.DataFrame) -> None:
-        def c(name: str, dtype=pl.String) -> pl.Expr:
-            return _column(table, name, dtype)
-
-        fid = pl.lit(file_id, dtype=pl.Int64).alias("file_id")
-        if kind in ("park_indicators", "region_indicators"):
-            self._append("indicator_values", indicator_rows(file_id, kind, table))
-        elif kind == "park_registry":
-            self._append("park_registry", table.select(fid, c("park_code"), c("park_name"), c("region_code"),
-                                                       c("park_level"), c("area_mu", pl.Float64),
-                                                       c("row_number", pl.Int32)))
-        elif kind == "project_progress":
-            money = set(MONEY_COLUMNS["project_progress"])
-            cols = ["period", "project_code", "project_name", "region_code", "park_code", "industry_chain",
-                    "nature", "stage", "total_investment", "annual_plan", "ytd_completed", "project_level",
-                    "programmes"]
-            carried = ",".join(a for a in PROJECT_ATTRIBUTES if a in table.columns)
-            self._append("project_progress", table.select(
-                fid, *[c(n, AMOUNT if n in money else pl.String) for n in cols], c("start_date", pl.Date),
-                c("is_industrial", pl.Boolean), c("row_number", pl.Int32),
-                pl.lit(carried).alias("attributes_carried")))
-        elif kind == "park_evaluations":
-            self._append("park_evaluations", table.select(fid, c("period"), c("park_code"), c("category"),
-                                                          c("rank", pl.Int32), c("stars", pl.Int32),
-                                                          c("row_number", pl.Int32)))
+        rows = ledger_rows(file_id, kind, table)
+        if rows is not None:
+            self._append(*rows)
 
     def _append(self, table: str, frame: pl.DataFrame) -> None:
         if frame.height == 0:

@@ -29,7 +29,8 @@ from ingest.landing import (PARTIAL_SUFFIXES, Arrival, ArchiveBatch, archive, ar
 from ingest import reference
 from ingest.export import export
 from ingest.history_checks import history_warnings
-from ingest.ledger import Ledger, carried_indicators, check_copy, write_check_copy
+from ingest.ledger import Ledger, check_copy, write_check_copy
+from ingest.ledger_rows import carried_indicators
 from ingest.messages import Message, note, warning
 from ingest.ownership import ownership_problems
 from ingest.parallel import check_alone, checked_in_order, examine, internal_error  # noqa: F401
