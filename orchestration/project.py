@@ -79,6 +79,19 @@ def mart_layout(manifest: Path | None = None) -> list[dict]:
     return sorted(marts, key=lambda m: (m["sheet_order"] is None, m["sheet_order"] or 0, m["table"]))
 
 
+def cluster_by(manifest: Path | None = None) -> dict[str, str]:
+    """{schema.table: its order} of the models whose meta names ``cluster_by``: the
+    big facts, written in the order analysts filter them by (macro cluster_order
+    in the build, publish when it copies rows)."""
+    nodes = json.loads((manifest or ensure_manifest()).read_text(encoding="utf-8"))["nodes"].values()
+    out = {}
+    for node in nodes:
+        meta = node.get("config", {}).get("meta") or node.get("meta") or {}
+        if node.get("resource_type") == "model" and meta.get("cluster_by"):
+            out[f"{node.get('schema')}.{node.get('alias') or node['name']}"] = meta["cluster_by"]
+    return out
+
+
 def required_marts(manifest: Path | None = None) -> list[str]:
     """What must exist before anything is published: the marts whose meta says ``required``."""
     return [f"marts.{m['table']}" for m in mart_layout(manifest) if m["required"]]

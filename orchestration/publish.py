@@ -4,7 +4,8 @@ asset that calls them lives in ``assets.py``).
 DuckDB lets no writer near a file that any reader holds, so the pipeline never
 writes the file analysts read: it copies the published schemas of the build
 (DuckDB's working database, or Spark's tables: ``engines.py``) into a new
-candidate file, checks it, closes it, and ``os.replace``s it over
+candidate file (starting from the bytes of the served file or of DuckDB's
+build where it can: ``reuse.py``), checks it, closes it, and ``os.replace``s it over
 ``published/warehouse.duckdb``. Readers that had the old file open keep
 their snapshot; new connections see the new one. Only tables are published
 (no views over paths that exist only on the pipeline's machine).
@@ -30,10 +31,6 @@ PUBLISHED_SCHEMAS = ("marts", "core")
 # Analysts' clients (the DuckDB CLI, DBeaver, BI tools) lag behind the pipeline's
 # DuckDB 2.0: write the published file in a storage format DuckDB 1.0+ can read.
 PUBLISH_STORAGE_VERSION = "v1.0.0"
-# the big facts are written in the order analysts filter them by (a period,
-# then projects), so DuckDB's per-block min/max skip what a query cannot need
-CLUSTER_BY = {"core.fct_project_investment": "period, project_code",
-              "core.fct_project_progress_history": "period, project_code, file_id"}
 
 
 class PublishError(RuntimeError):
@@ -54,12 +51,15 @@ def _ident(name: str) -> str:
 
 def build_candidate(home: WarehouseHome, run_id: str, publish_id: str = "",
                     published_at: str = "", target: str = "duckdb",
-                    reuse: bool = True) -> tuple[Path, dict[str, int]]:
+                    reuse: bool = True, copy_build: bool = True) -> tuple[Path, dict[str, int]]:
     """The published schemas of the ``target`` engine's build in a new file: a copy of
-    the served file with only what the build changed written again (orchestration/reuse.py),
-    or, without a served file to build on (or ``reuse`` off), every table copied.
-    Returns the file and {table: rows}; its ``meta.publish_tables`` says what was re-used."""
+    the DuckDB build file's bytes with only the published tables kept, where it can be
+    (``copy_build``); else a copy of the served file with only what the build changed
+    written again, or, without a served file to build on (or ``reuse`` off), every table's
+    rows copied (orchestration/reuse.py). Returns the file and {table: rows}; its
+    ``meta.publish_tables`` says what is the same as in the served file (re-used)."""
     from orchestration import reuse as r
+    from orchestration.project import cluster_by, ensure_manifest
 
     build = Build(home, target)
     publish_id = publish_id or run_id
@@ -67,27 +67,38 @@ def build_candidate(home: WarehouseHome, run_id: str, publish_id: str = "",
     candidate.unlink(missing_ok=True)
     parts = r.build_parts(build, PUBLISHED_SCHEMAS)
     served = r.served_parts(home.published_db, target) if reuse else None
-    if served is not None and r.share_to_write(parts, served[1]) > r.WHOLE_COPY_ABOVE:
+    copied = copy_build and r.build_copyable(build, PUBLISH_STORAGE_VERSION)
+    if served is not None and not copied and r.share_to_write(parts, served[1]) > r.WHOLE_COPY_ABOVE:
         served = None  # most rows changed: a whole copy is faster, and compact
-    if served is not None:
-        r.start_from(home.published_db, candidate)
     had = served[1] if served else {}
+    if copied:
+        r.start_from_build(build, candidate, set(parts))
+    elif served is not None:
+        r.start_from(home.published_db, candidate)
+    manifest = build.dbt_target_path / "manifest.json"
+    manifest = manifest if manifest.exists() else ensure_manifest()
+    order_by = cluster_by(manifest)
     counts: dict[str, int] = {}
     actions: dict[str, dict] = {}
     con = duckdb.connect(str(candidate), config={**duckdb_config(), **(
-        {} if served else {"storage_compatibility_version": PUBLISH_STORAGE_VERSION})})
+        {} if served or copied else {"storage_compatibility_version": PUBLISH_STORAGE_VERSION})})
     try:
-        build.open(con)
+        if not copied:
+            build.open(con)
         for schema in PUBLISHED_SCHEMAS:
             con.execute(f"create schema if not exists {_ident(schema)}")
         built = [tuple(name.split(".")) for name in sorted(parts)]
         for schema, table in built:
             name = f"{schema}.{table}"
-            order = f" order by {CLUSTER_BY[name]}" if name in CLUSTER_BY else ""
-            source = build.relation(con, schema, table)
-            actions[name] = r.update_table(con, name, source, order, parts[name], had.get(name), publish_id)
+            if copied:  # the build's own table, as dbt wrote it (the facts in their order)
+                actions[name] = r.as_built(parts[name], had.get(name), publish_id)
+            else:
+                order = f" order by {order_by[name]}" if name in order_by else ""
+                source = build.relation(con, schema, table)
+                actions[name] = r.update_table(con, name, source, order, parts[name], had.get(name), publish_id)
             counts[name] = sum(p.rows for p in parts[name].values())
-        build.close(con)
+        if not copied:
+            build.close(con)
         names = {f"{s}.{t}" for s, t in built}
         for schema, table in con.execute("select schema_name, table_name from duckdb_tables() where schema_name in "
                                          f"({', '.join(_literal(s) for s in PUBLISHED_SCHEMAS)})").fetchall():
@@ -96,8 +107,8 @@ def build_candidate(home: WarehouseHome, run_id: str, publish_id: str = "",
         con.execute("create schema if not exists meta")
         for t in ("publish", "marts", "mart_columns"):
             con.execute(f"drop table if exists meta.{t}")
-        _copy_comments(con, build.dbt_target_path / "manifest.json", set(counts))
-        _write_layout(con, build.dbt_target_path / "manifest.json", set(counts))
+        _copy_comments(con, manifest, set(counts))
+        _write_layout(con, manifest, set(counts))
         r.record(con, parts, actions)
         # which publish a session reads: one row, in the file itself
         con.execute("create table meta.publish as select ? as publish_id, ? as run_id, "
@@ -118,10 +129,6 @@ def _copy_comments(con: duckdb.DuckDBPyConnection, manifest: Path, tables: set[s
     """The bilingual descriptions of the dbt project (its YAML and the models'
     docs, as the build's manifest holds them) on the published tables and columns,
     as COMMENTs — the same whichever engine built the tables."""
-    if not manifest.exists():
-        from orchestration.project import ensure_manifest
-
-        manifest = ensure_manifest()
     nodes = json.loads(manifest.read_text(encoding="utf-8"))["nodes"].values()
     for node in nodes:
         name = f"{node.get('schema')}.{node.get('alias') or node.get('name')}"
@@ -146,7 +153,7 @@ def _write_layout(con: duckdb.DuckDBPyConnection, manifest: Path, tables: set[st
     (Chinese headers). The workbook and the checks read it from the file they serve."""
     from orchestration.project import mart_layout
 
-    layout = [m for m in mart_layout(manifest if manifest.exists() else None) if f"marts.{m['table']}" in tables]
+    layout = [m for m in mart_layout(manifest) if f"marts.{m['table']}" in tables]
     con.execute("create schema if not exists meta")
     con.execute("create table meta.marts (table_name varchar, sheet_name varchar, sheet_order integer, "
                 "required boolean)")

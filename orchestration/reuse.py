@@ -1,20 +1,28 @@
-"""A publish that re-uses the served file: what a night did not change is not
-copied again.
+"""A publish that re-uses what is already written: no row a night did not
+change is copied again.
 
 Each published table has a content fingerprint — its rows, a sum of the hash
 of every row, and its columns with their types — computed on the build; the
 big facts (``PARTITION_BY``) have one per ``period_year``. The served file
-records them in ``meta.publish_tables``. A new candidate starts as a file copy
-of the served one (a copy of its bytes, far cheaper than re-inserting its
-rows); then only what differs is written: a changed table is replaced, a
-changed year of a partitioned table deleted and inserted again, a table the
-build no longer has dropped. ``meta.publish_tables`` of the new file says, per
-table and year, whether it was re-used or rewritten and which publish wrote
-its rows. The result holds the same values as a publish that copies
-everything (``parkstat compare``; tests/test_publish_reuse.py).
+records them in ``meta.publish_tables``, with which publish wrote each table
+or year and whether this one re-used it (found it the same as in the file
+served before).
 
-Without a served file, or one written before fingerprints, or built on the
-other engine, the candidate is built from scratch as before.
+On DuckDB a new candidate is a copy of the build file's bytes — dbt made it in
+the published file's storage format, the big facts in the order analysts
+filter them by (macro ``cluster_order``) — with everything but the published
+tables dropped (``start_from_build``): no row is written at all, and dbt's
+incremental models left the years a night did not change as they were.
+
+A build that cannot be copied so — Spark's Parquet, a DuckDB build made
+before it was in that format — is published from the served file: the
+candidate starts as a copy of the served file's bytes, then only what differs
+is written: a changed table is replaced, a changed year of a partitioned
+table deleted and inserted again, a table the build no longer has dropped.
+Without a served file to build on (missing, written before fingerprints, or
+built on the other engine), or when most rows changed, every table's rows are
+copied into a new file. Every way holds the same values (``parkstat compare``;
+tests/test_publish_reuse.py).
 """
 
 from __future__ import annotations
@@ -97,6 +105,54 @@ def start_from(served: Path, candidate: Path) -> None:
     candidate.chmod(0o644)
 
 
+def build_copyable(build, storage_version: str) -> bool:
+    """Whether a candidate can start as a copy of the build's bytes: a DuckDB build,
+    checkpointed (no write-ahead log beside it: a build dbt closed), in the published
+    file's storage format (``storage_version``; profiles.yml makes new builds so)."""
+    if build.target != "duckdb" or not build.home.work_db.exists() \
+            or build.home.work_db.with_name(build.home.work_db.name + ".wal").exists():
+        return False
+    con = duckdb.connect(str(build.home.work_db), read_only=True, config=NO_EXTENSIONS)
+    try:
+        tags = con.execute("select tags from duckdb_databases() where database_name = current_database()").fetchone()[0]
+    finally:
+        con.close()
+    return (tags or {}).get("storage_version", "").rstrip("+") == storage_version
+
+
+def start_from_build(build, candidate: Path, keep: set[str]) -> None:
+    """The candidate as a copy of the build file's bytes with every object but the
+    tables of ``keep`` (schema.table) dropped: the views, staging and intermediate
+    schemas, dbt's test audit. Their blocks stay in the file as free space, not
+    readable through SQL (DuckDB re-uses them when the file is written again)."""
+    shutil.copyfile(build.home.work_db, candidate)
+    candidate.chmod(0o644)
+    schemas = {name.split(".")[0] for name in keep}
+    con = duckdb.connect(str(candidate), config=NO_EXTENSIONS)
+    try:
+        here = "database_name = current_database() and not internal"
+        for schema, view in con.execute(f"select schema_name, view_name from duckdb_views() where {here}").fetchall():
+            con.execute(f"drop view {_ident(schema)}.{_ident(view)}")
+        for (schema,) in con.execute(f"select schema_name from duckdb_schemas() where {here}").fetchall():
+            if schema not in schemas and schema != "main":
+                con.execute(f"drop schema {_ident(schema)} cascade")
+        for schema, table in con.execute(f"select schema_name, table_name from duckdb_tables() where {here}"
+                                         ).fetchall():
+            if f"{schema}.{table}" not in keep:
+                con.execute(f"drop table {_ident(schema)}.{_ident(table)}")
+        mine = "database_name = current_database() and not"
+        for kind, query in (("sequence", f"select schema_name, sequence_name from duckdb_sequences() where {mine} temporary"),
+                            ("macro", "select distinct schema_name, function_name from duckdb_functions() "
+                                      f"where function_type = 'macro' and {here}"),
+                            ("macro table", "select distinct schema_name, function_name from duckdb_functions() "
+                                            f"where function_type = 'table_macro' and {here}"),
+                            ("type", f"select schema_name, type_name from duckdb_types() where {here}")):
+            for schema, name in con.execute(query).fetchall():
+                con.execute(f"drop {kind} {_ident(schema)}.{_ident(name)}")
+    finally:
+        con.close()
+
+
 def _plan(built: dict[object, Part], had: dict[object, Part] | None) -> tuple[bool, list]:
     """(whether the table is written whole, the partitions to write): whole when the
     served file lacks it, it is not partitioned, or its columns changed."""
@@ -130,6 +186,18 @@ def build_parts(build, schemas: tuple[str, ...]) -> dict[str, dict[object, Part]
         return out
     finally:
         con.close()
+
+
+def as_built(built: dict[object, Part], had: dict[object, Part] | None, publish_id: str) -> dict[object, str]:
+    """A table the candidate holds as the build wrote it (a copy of the build's bytes):
+    each part re-used where the served file ``had`` the same content (its writer kept),
+    else written by this publish. Returns {partition: 'reused' | 'rewritten'}."""
+    out = {}
+    for k, part in built.items():
+        same = had is not None and k in had and had[k].fingerprint == part.fingerprint
+        part.written_by = had[k].written_by if same else publish_id
+        out[k] = "reused" if same else "rewritten"
+    return out
 
 
 def update_table(con: duckdb.DuckDBPyConnection, table: str, source: str, order: str,

@@ -1,9 +1,12 @@
-"""A night costs what arrived, in the publish too: a publish re-uses the served
-file and rewrites only the tables — and years of the big facts — that changed
-(``meta.publish_tables``), links unchanged marts' Parquet from the publish
-before, and holds the same values as a publish that copies everything. A
-night with nothing new publishes nothing and says so; a new day, a changed
-calendar or ``--full-refresh`` is not nothing new."""
+"""A night costs what arrived, in the publish too: a publish writes no row a
+night did not change — on DuckDB it is a copy of the build's bytes (dbt left
+the unchanged years as they were); from a build that cannot be copied so, it
+re-uses the served file and rewrites only the tables, and years of the big
+facts, that changed. ``meta.publish_tables`` says what is the same as the
+publish before; unchanged marts' Parquet is linked from it; the values are
+those of a publish that copies every row. A night with nothing new publishes
+nothing and says so; a new day, a changed calendar or ``--full-refresh`` is
+not nothing new."""
 
 from __future__ import annotations
 
@@ -53,7 +56,7 @@ def night(tmp_path_factory):
         yield {"home": home, "data": data, "calendar": calendar}
 
 
-def test_a_night_that_changed_one_year_rewrites_that_year_only_and_equals_a_full_publish(night, capsys):
+def test_a_night_that_changed_one_year_rewrites_that_year_only_and_equals_a_full_publish(night, capsys, tmp_path):
     from orchestration.engines import compare_published
     from orchestration.publish import build_candidate
 
@@ -99,6 +102,25 @@ def test_a_night_that_changed_one_year_rewrites_that_year_only_and_equals_a_full
         full.unlink(missing_ok=True)
     assert counts[FACT] == query(home, f"select count(*) from {FACT}")[0][0]
 
+    # from a build that is not copied as bytes, the first publish's file is the start, and only
+    # the changed year of the facts and the changed tables are written into it
+    other = make_home(tmp_path / "other")
+    shutil.copytree(home.work_db.parent, other.work_db.parent, dirs_exist_ok=True)
+    shutil.copyfile(first_dir / "warehouse.duckdb", other.published_db)
+    rows_before = _parts(other)
+    from_served, _ = build_candidate(other, "from-served", "from-served", copy_build=False)
+    try:
+        con = duckdb.connect(str(from_served), read_only=True)
+        got = {(t, y): (by, reused) for t, y, by, reused in con.execute(
+            "select table_name, period_year, written_by, reused from meta.publish_tables").fetchall()}
+        con.close()
+        assert {k: v for k, v in got.items() if k[0] == FACT} == {
+            (FACT, y): ("from-served", False) if y == 2024 else (rows_before[(FACT, y)][1], True) for y in years}
+        assert sorted(t.split(".")[1] for (t, _), (_, r) in got.items() if t.startswith("marts.") and r) == reused_marts
+        assert compare_published(from_served, home.published_db, ("marts", "core")) == {}
+    finally:
+        from_served.unlink(missing_ok=True)
+
 
 def test_a_night_with_nothing_new_says_so_and_leaves_the_publish_served(night, capsys):
     from orchestration.nothing_new import unchanged_publish
@@ -129,3 +151,88 @@ def test_a_night_with_nothing_new_says_so_and_leaves_the_publish_served(night, c
     out = _refresh(home, capsys, full_refresh=True)
     assert "nothing new" not in out and _served_id(home) != served
     assert query(home, "select bool_and(reused) from meta.publish_tables") == [(True,)]
+
+
+def _catalog(path: Path) -> dict:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        here = "database_name = current_database()"
+        return {
+            "storage": con.execute(f"select tags['storage_version'] from duckdb_databases() where {here}").fetchone()[0],
+            "schemas": {s for (s,) in con.execute(f"select schema_name from duckdb_schemas() where {here} "
+                                                  "and not internal").fetchall()},
+            "tables": {f"{s}.{t}" for s, t in con.execute(f"select schema_name, table_name from duckdb_tables() "
+                                                          f"where {here} and schema_name <> 'meta'").fetchall()},
+            "other": con.execute(f"select (select count(*) from duckdb_views() where {here} and not internal) + "
+                                 f"(select count(*) from duckdb_functions() where {here} and not internal) + "
+                                 f"(select count(*) from duckdb_sequences() where {here})").fetchone()[0],
+            # rows out of the model's order (period, then project), read in the order they are stored
+            "unordered": con.execute(f"""select count(*) from (
+                select period, project_code, lag(period) over (order by rowid) as p, lag(project_code) over
+                (order by rowid) as c from {FACT}) where p > period or (p = period and c > project_code)""").fetchone()[0],
+            "reused": con.execute("select bool_or(reused) from meta.publish_tables").fetchone()[0],
+        }
+    finally:
+        con.close()
+
+
+def test_a_whole_publish_is_the_builds_file_with_only_the_published_tables_and_equals_a_copy_of_its_rows(
+        night, tmp_path, capsys):
+    """Without a served file to build on, the candidate starts as a copy of the DuckDB
+    build's bytes (dbt made the build in the published file's storage format and wrote the
+    big facts in their order); everything not published is dropped from it. A build that
+    cannot be copied so — made in another storage format, or left with a write-ahead log —
+    is published by copying its rows, as before, with the same values."""
+    import subprocess
+    import sys
+
+    from orchestration import reuse
+    from orchestration.engines import Build, compare_published
+    from orchestration.publish import PUBLISH_STORAGE_VERSION, build_candidate
+
+    home = night["home"]
+    if not home.published_db.exists():  # run alone: the module's nights have not run
+        _refresh(home, capsys)
+    build = Build(home, "duckdb")
+    assert reuse.build_copyable(build, PUBLISH_STORAGE_VERSION)  # profiles.yml makes builds so
+    as_bytes, counts = build_candidate(home, "bytes", reuse=False)
+    as_rows, _ = build_candidate(home, "rows", reuse=False, copy_build=False)
+    try:
+        got, want = _catalog(as_bytes), _catalog(as_rows)
+        assert got["tables"] == set(counts) == want["tables"] and FACT in counts
+        assert got["storage"] == want["storage"] == PUBLISH_STORAGE_VERSION + "+"
+        assert got["schemas"] == want["schemas"] == {"core", "marts", "meta"}
+        assert (got["other"], got["unordered"], got["reused"]) == (0, 0, False)
+        assert want["unordered"] == 0
+        # the same tables, comments, layout; only the publish's id (in its own rows) differs
+        assert set(compare_published(as_bytes, as_rows, ("marts", "core", "meta"))) == {
+            "meta.publish", "meta.publish_tables"}
+        assert compare_published(as_bytes, as_rows, ("marts", "core")) == {}
+    finally:
+        as_bytes.unlink(missing_ok=True)
+        as_rows.unlink(missing_ok=True)
+
+    # another home with this build made in DuckDB's newer storage format: its rows are copied
+    other = make_home(tmp_path / "other")
+    shutil.copytree(home.work_db.parent, other.work_db.parent, dirs_exist_ok=True)
+    newer = other.work_db.with_name("newer.duckdb")
+    con = duckdb.connect()
+    con.execute(f"attach '{other.work_db}' as old (read_only)")
+    con.execute(f"attach '{newer}' as new (storage_version 'v1.2.0')")
+    con.execute("copy from database old to new")
+    con.close()
+    newer.replace(other.work_db)
+    assert not reuse.build_copyable(Build(other, "duckdb"), PUBLISH_STORAGE_VERSION)
+    as_rows_again, _ = build_candidate(other, "newer", reuse=False)
+    try:
+        assert _catalog(as_rows_again)["storage"] == PUBLISH_STORAGE_VERSION + "+"
+        assert compare_published(as_rows_again, home.published_db, ("marts", "core")) == {}
+    finally:
+        as_rows_again.unlink(missing_ok=True)
+    # and a build a killed process left with a write-ahead log is not copied as bytes
+    shutil.copyfile(home.work_db, other.work_db)
+    subprocess.run([sys.executable, "-c", "import duckdb, os; c = duckdb.connect(os.sys.argv[1]); "
+                    "c.execute('create table main.unfinished as select 1 as x'); os._exit(0)",
+                    str(other.work_db)], check=True)
+    assert other.work_db.with_name(other.work_db.name + ".wal").exists()
+    assert not reuse.build_copyable(Build(other, "duckdb"), PUBLISH_STORAGE_VERSION)

@@ -3,7 +3,7 @@
 -- in the period (当期): the difference from the project's previous report of the
 -- same year. months_covered says how many months that amount spans (1 = 当月;
 -- a first report of 1-2月 covers 2); monthly_completed is set only when it is 1.
-{{ config(**by_period_year()) }}
+{{ config(meta={'cluster_by': 'period, project_code'}, **by_period_year()) }}
 -- depends_on: {{ ref('stg_ledger__file_periods') }}
 with standing as (
     select
@@ -56,3 +56,4 @@ select
     w.period_year  -- last: Spark keeps the partition column last
 from with_previous as w
 left join {{ ref('dim_region') }} as r on r.region_code = w.region_code
+{{ cluster_order() }}

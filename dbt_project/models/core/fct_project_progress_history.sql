@@ -1,6 +1,6 @@
 -- 项目进度历史 / Every accepted project report with the time span its file stood,
 -- for "what did we know on date X" (see fct_indicator_values_history).
-{{ config(**by_period_year()) }}
+{{ config(meta={'cluster_by': 'period, project_code, file_id'}, **by_period_year()) }}
 -- depends_on: {{ ref('stg_ledger__file_periods') }}
 select
     pp.project_code,
@@ -28,3 +28,4 @@ inner join {{ ref('stg_ledger__file_periods') }} as fp
 {% if is_incremental() -%}
 where {{ period_year('pp.period') }} in ({{ touched_years('project_progress') }})
 {%- endif %}
+{{ cluster_order() }}
