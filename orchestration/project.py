@@ -81,8 +81,9 @@ def mart_layout(manifest: Path | None = None) -> list[dict]:
 
 def cluster_by(manifest: Path | None = None) -> dict[str, str]:
     """{schema.table: its order} of the models whose meta names ``cluster_by``: the
-    big facts, written in the order analysts filter them by (macro cluster_order
-    in the build, publish when it copies rows)."""
+    big facts, which a publish that copies their rows writes in the order analysts
+    filter them by (a period, then projects). A publish that copies the build's bytes
+    keeps dbt's order: sorting in dbt cost more than it saves (docs/benchmarks.md)."""
     nodes = json.loads((manifest or ensure_manifest()).read_text(encoding="utf-8"))["nodes"].values()
     out = {}
     for node in nodes:

@@ -10,9 +10,7 @@
                        by partition on Spark), by_project (incremental on DuckDB,
                        a whole table on Spark), stage_sources (Spark's catalog
                        tables over the staged Parquet; DuckDB reads the files),
-                       spark_table_shapes (what publish needs of Spark's tables),
-                       cluster_order (DuckDB writes a big fact in the order
-                       analysts filter it by; Spark's files are its partitions);
+                       spark_table_shapes (what publish needs of Spark's tables);
       portable by construction: pct, period_year, period_month, period_label,
                        prior_year_period, touched_years, touched_since, money, money_sum.
     The engines' settings that make the same SQL mean the same thing (Spark:
@@ -36,19 +34,6 @@
 {#- The same period one year earlier. -#}
 {% macro prior_year_period(period) -%}
     {{ dbt.concat([dbt.safe_cast(period_year(period) ~ ' - 1', dbt.type_string()), "'-'", dbt.split_part(period, "'-'", 2)]) }}
-{%- endmacro %}
-
-{#- A big fact's rows in the order analysts filter them by (the model's
-    meta.cluster_by: a period, then projects), so that DuckDB's per-block
-    min/max skip what a query cannot need — in the build, and in the published
-    file, which starts as a copy of the build's bytes (orchestration/publish.py,
-    which orders the rows it copies by the same meta). Spark: nothing; its files
-    are split by period_year already, and a global sort would cost a shuffle. -#}
-{% macro cluster_order() -%}
-    {%- set columns = (config.get('meta') or {}).get('cluster_by') -%}
-    {%- if target.type == 'duckdb' and columns %}
-order by {{ columns }}
-    {%- endif -%}
 {%- endmacro %}
 
 {#- Incremental builds, in one place. A fact built by period year takes, on an

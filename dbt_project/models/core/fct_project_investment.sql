@@ -56,4 +56,3 @@ select
     w.period_year  -- last: Spark keeps the partition column last
 from with_previous as w
 left join {{ ref('dim_region') }} as r on r.region_code = w.region_code
-{{ cluster_order() }}

@@ -28,4 +28,3 @@ inner join {{ ref('stg_ledger__file_periods') }} as fp
 {% if is_incremental() -%}
 where {{ period_year('pp.period') }} in ({{ touched_years('project_progress') }})
 {%- endif %}
-{{ cluster_order() }}
