@@ -18,7 +18,7 @@ from orchestration.engines import require
 from orchestration.nothing_new import build_fingerprint, built_from, inputs_key, served_key  # noqa: F401
 from orchestration.nothing_new import stamp as inputs_stamp
 from orchestration.project import ensure_manifest
-from orchestration.publish import clean_leftovers, served_folder
+from orchestration.publish import PUBLISH_STORAGE_VERSION, clean_leftovers, served_folder
 from orchestration.resources import WarehouseResource
 
 
@@ -72,6 +72,13 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
     if full:
         context.log.info(f"full rebuild on {build.target} (new build, changed project or reference data, "
                          "or asked for)")
+        made_in = build.storage_version()
+        if made_in not in (None, PUBLISH_STORAGE_VERSION):
+            # a build made before profiles.yml set its storage format: rebuilt whole anyway, so
+            # made anew in the published file's format, which a publish can copy as bytes (reuse.py)
+            for p in (build.home.work_db, build.home.work_db.with_name(build.home.work_db.name + ".wal")):
+                p.unlink(missing_ok=True)
+            context.log.info(f"build file in storage format {made_in}: made anew in {PUBLISH_STORAGE_VERSION}")
     inputs = inputs_key(build.home.staged, fingerprint, build.target)
     served = served_folder(build.home)
     if not full and built_from(build.dir) == inputs and served_key(served) == inputs:

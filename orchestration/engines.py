@@ -124,6 +124,19 @@ class Build:
             return self.home.work_db.exists()
         return (self.spark_warehouse / "core.db").is_dir()
 
+    def storage_version(self) -> str | None:
+        """The storage format the DuckDB build file is in ('v1.0.0', ...; fixed when the file
+        was made), None without one or on Spark."""
+        if self.target != "duckdb" or not self.home.work_db.exists():
+            return None
+        con = duckdb.connect(str(self.home.work_db), read_only=True, config=NO_EXTENSIONS)
+        try:
+            tags = con.execute("select tags from duckdb_databases() where database_name = current_database()"
+                               ).fetchone()[0]
+        finally:
+            con.close()
+        return (tags or {}).get("storage_version", "").rstrip("+") or None
+
     # -- publish's view of the built tables ------------------------------------------------------
 
     def open(self, con: duckdb.DuckDBPyConnection) -> None:

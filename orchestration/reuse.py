@@ -116,12 +116,7 @@ def build_copyable(build, storage_version: str) -> bool:
     if build.target != "duckdb" or not build.home.work_db.exists() \
             or build.home.work_db.with_name(build.home.work_db.name + ".wal").exists():
         return False
-    con = duckdb.connect(str(build.home.work_db), read_only=True, config=NO_EXTENSIONS)
-    try:
-        tags = con.execute("select tags from duckdb_databases() where database_name = current_database()").fetchone()[0]
-    finally:
-        con.close()
-    return (tags or {}).get("storage_version", "").rstrip("+") == storage_version
+    return build.storage_version() == storage_version
 
 
 def start_from_build(build, candidate: Path, keep: set[str]) -> None:

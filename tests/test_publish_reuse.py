@@ -247,3 +247,18 @@ def test_a_whole_publish_is_the_builds_file_with_only_the_published_tables_and_e
                     str(other.work_db)], check=True)
     assert other.work_db.with_name(other.work_db.name + ".wal").exists()
     assert not reuse.build_copyable(Build(other, "duckdb"), PUBLISH_STORAGE_VERSION)
+
+    # a home whose build was made in another format (before profiles.yml set it): a full
+    # refresh makes the build anew in the published file's format, and publishes its bytes
+    older = home.work_db.with_name("older.duckdb")
+    con = duckdb.connect()
+    con.execute(f"attach '{home.work_db}' as old (read_only)")
+    con.execute(f"attach '{older}' as new (storage_version 'v1.2.0')")
+    con.execute("copy from database old to new")
+    con.close()
+    older.replace(home.work_db)
+    assert build.storage_version() == "v1.2.0"
+    _refresh(home, capsys, full_refresh=True)
+    assert build.storage_version() == PUBLISH_STORAGE_VERSION
+    in_period_order = sorted(_stored(home.work_db), key=lambda r: (r[1], r[0], r[2]))  # a row copy's
+    assert _stored(home.published_db) == _stored(home.work_db) != in_period_order
