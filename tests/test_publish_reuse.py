@@ -176,6 +176,17 @@ def _catalog(path: Path) -> dict:
         con.close()
 
 
+def _remake(path: Path, storage_version: str) -> None:
+    """The DuckDB file at ``path`` made again, the same tables, in another storage format."""
+    again = path.with_name("remade.duckdb")
+    con = duckdb.connect()
+    con.execute(f"attach '{path}' as old (read_only)")
+    con.execute(f"attach '{again}' as new (storage_version '{storage_version}')")
+    con.execute("copy from database old to new")
+    con.close()
+    again.replace(path)
+
+
 def _stored(path: Path) -> list[tuple]:
     """The big fact's keys in the order its rows are stored."""
     con = duckdb.connect(str(path), read_only=True)
@@ -226,13 +237,7 @@ def test_a_whole_publish_is_the_builds_file_with_only_the_published_tables_and_e
     # another home with this build made in DuckDB's newer storage format: its rows are copied
     other = make_home(tmp_path / "other")
     shutil.copytree(home.work_db.parent, other.work_db.parent, dirs_exist_ok=True)
-    newer = other.work_db.with_name("newer.duckdb")
-    con = duckdb.connect()
-    con.execute(f"attach '{other.work_db}' as old (read_only)")
-    con.execute(f"attach '{newer}' as new (storage_version 'v1.2.0')")
-    con.execute("copy from database old to new")
-    con.close()
-    newer.replace(other.work_db)
+    _remake(other.work_db, "v1.2.0")
     assert not reuse.build_copyable(Build(other, "duckdb"), PUBLISH_STORAGE_VERSION)
     as_rows_again, _ = build_candidate(other, "newer", reuse=False)
     try:
@@ -250,13 +255,7 @@ def test_a_whole_publish_is_the_builds_file_with_only_the_published_tables_and_e
 
     # a home whose build was made in another format (before profiles.yml set it): a full
     # refresh makes the build anew in the published file's format, and publishes its bytes
-    older = home.work_db.with_name("older.duckdb")
-    con = duckdb.connect()
-    con.execute(f"attach '{home.work_db}' as old (read_only)")
-    con.execute(f"attach '{older}' as new (storage_version 'v1.2.0')")
-    con.execute("copy from database old to new")
-    con.close()
-    older.replace(home.work_db)
+    _remake(home.work_db, "v1.2.0")
     assert build.storage_version() == "v1.2.0"
     _refresh(home, capsys, full_refresh=True)
     assert build.storage_version() == PUBLISH_STORAGE_VERSION
