@@ -76,8 +76,9 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
         if made_in not in (None, PUBLISH_STORAGE_VERSION):
             # a build made before profiles.yml set its storage format: rebuilt whole anyway, so
             # made anew in the published file's format, which a publish can copy as bytes (reuse.py)
-            for p in (build.home.work_db, build.home.work_db.with_name(build.home.work_db.name + ".wal")):
-                p.unlink(missing_ok=True)
+            with build.lock():
+                for p in (build.home.work_db, *build.logs()):
+                    p.unlink(missing_ok=True)
             context.log.info(f"build file in storage format {made_in}: made anew in {PUBLISH_STORAGE_VERSION}")
     inputs = inputs_key(build.home.staged, fingerprint, build.target)
     served = served_folder(build.home)
@@ -96,51 +97,54 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
     # dbt's unit tests (a handful of rows each) check the rules on DuckDB; on Spark each would
     # cost seconds of query planning for no other answer
     unit = ["--exclude-resource-type", "unit_test"] if build.target != "duckdb" else []
-    # dbt's file log (dbt.log) at info, node by node: at debug it logs every statement of every
-    # node, about a tenth of dbt's own time on an empty warehouse (the SQL each node ran is under
-    # target/run, the compiled code under target/compiled)
-    invocation = dbt.cli(["build", "--target", build.target, "--log-level-file", "info",
-                          *(["--full-refresh"] if full else []), *unit],
-                         context=context, target_path=build.dbt_target_path)
-    # the results go to Dagster as dbt reports them, recorded while dbt runs on: each table
-    # model's Output carries the rows it built (dagster/row_count), told in dbt's log by the
-    # model's post-hook (macros/row_count.sql) before dbt reports the model done
-    rows: dict[str, int] = {}
-    received: set[AssetKey] = set()
-    try:
-        for raw in invocation.stream_raw_events():
-            told = told_row_count(raw.raw_event)
-            if told is not None:
-                rows[told[0]] = told[1]
-                continue
-            for event in raw.to_default_asset_events(
-                    manifest=invocation.manifest, dagster_dbt_translator=invocation.dagster_dbt_translator,
-                    context=context, target_path=invocation.target_path, project=invocation.project):
-                if isinstance(event, Output):
-                    received.add(context.asset_key_for_output(event.output_name))
-                    unique_id = (raw.raw_event.get("data", {}).get("node_info") or {}).get("unique_id")
-                    if unique_id in rows:
-                        event = event.with_metadata({**event.metadata, "dagster/row_count": rows[unique_id]})
-                yield event
-    except DagsterDbtCliRuntimeError as failed:
-        # a build that failed on data names the file and the figure, when it can
-        from ingest.bounds import staged_suspects
+    # the build is not written while another run's publish reads it (Build.lock)
+    with build.lock():
+        # dbt's file log (dbt.log) at info, node by node: at debug it logs every statement of every
+        # node, about a tenth of dbt's own time on an empty warehouse (the SQL each node ran is under
+        # target/run, the compiled code under target/compiled)
+        invocation = dbt.cli(["build", "--target", build.target, "--log-level-file", "info",
+                              *(["--full-refresh"] if full else []), *unit],
+                             context=context, target_path=build.dbt_target_path)
+        # the results go to Dagster as dbt reports them, recorded while dbt runs on: each table
+        # model's Output carries the rows it built (dagster/row_count), told in dbt's log by the
+        # model's post-hook (macros/row_count.sql) before dbt reports the model done
+        rows: dict[str, int] = {}
+        received: set[AssetKey] = set()
+        try:
+            for raw in invocation.stream_raw_events():
+                told = told_row_count(raw.raw_event)
+                if told is not None:
+                    rows[told[0]] = told[1]
+                    continue
+                for event in raw.to_default_asset_events(
+                        manifest=invocation.manifest, dagster_dbt_translator=invocation.dagster_dbt_translator,
+                        context=context, target_path=invocation.target_path, project=invocation.project):
+                    if isinstance(event, Output):
+                        received.add(context.asset_key_for_output(event.output_name))
+                        unique_id = (raw.raw_event.get("data", {}).get("node_info") or {}).get("unique_id")
+                        if unique_id in rows:
+                            event = event.with_metadata({**event.metadata, "dagster/row_count": rows[unique_id]})
+                    yield event
+        except DagsterDbtCliRuntimeError as failed:
+            # a build that failed on data names the file and the figure, when it can
+            from ingest.bounds import staged_suspects
 
-        suspects = staged_suspects(build.home.staged)
-        if not suspects:
-            raise
-        raise Failure("dbt build failed; figures beyond their plausibility bound (ingest/reference/bounds.csv) "
-                      "stand in the ledger — the file and the figure:\n  " + "\n  ".join(suspects)
-                      + f"\nnothing is published. dbt: {str(failed).splitlines()[0][:300]}") from failed
-    finally:
-        # the step ended while dbt still builds (Dagster refused an event, the run was stopped):
-        # stop dbt too, or it would go on holding the build's DuckDB file
-        if invocation.process.poll() is None:
-            invocation.process.terminate()
-            try:
-                invocation.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                invocation.process.kill()
+            suspects = staged_suspects(build.home.staged)
+            if not suspects:
+                raise
+            raise Failure("dbt build failed; figures beyond their plausibility bound (ingest/reference/bounds.csv) "
+                          "stand in the ledger — the file and the figure:\n  " + "\n  ".join(suspects)
+                          + f"\nnothing is published. dbt: {str(failed).splitlines()[0][:300]}") from failed
+        finally:
+            # the step ended while dbt still builds (Dagster refused an event, the run was stopped):
+            # stop dbt too, or it would go on holding the build's DuckDB file
+            if invocation.process.poll() is None:
+                invocation.process.terminate()
+                try:
+                    invocation.process.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    invocation.process.kill()
+                    invocation.process.wait()
     # dbt succeeded, but a model whose result never reached Dagster would make the
     # run skip the publish quietly (seen when Spark wrote into dbt's event stream)
     lost = sorted(key.to_user_string() for key in set(context.selected_asset_keys) - received)

@@ -17,6 +17,8 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,6 +125,25 @@ class Build:
         if self.target == "duckdb":
             return self.home.work_db.exists()
         return (self.spark_warehouse / "core.db").is_dir()
+
+    def logs(self) -> list[Path]:
+        """The DuckDB build's write-ahead logs (``build.duckdb.wal``, and the ``.checkpoint.wal``
+        / ``.recovery.wal`` a checkpoint leaves when killed): changes not yet in the file."""
+        return sorted(self.home.work_db.parent.glob(self.home.work_db.name + "*.wal")) \
+            if self.target == "duckdb" else []
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Held while dbt writes the build and while a publish reads it (``build_candidate``):
+        a second run's dbt waits until the first run's publish has its copy. (DuckDB's own lock
+        cannot do it: a process drops it when it closes any other handle on the file, as a
+        copy of the file's bytes does.)"""
+        import fcntl
+
+        self.dir.mkdir(parents=True, exist_ok=True)
+        with open(self.dir / ".build.lock", "w") as held:
+            fcntl.flock(held, fcntl.LOCK_EX)
+            yield
 
     def storage_version(self) -> str | None:
         """The storage format the DuckDB build file is in ('v1.0.0', ...; fixed when the file

@@ -65,59 +65,66 @@ def build_candidate(home: WarehouseHome, run_id: str, publish_id: str = "",
     publish_id = publish_id or run_id
     candidate = home.published / f".candidate-{run_id}.duckdb"
     candidate.unlink(missing_ok=True)
-    parts = r.build_parts(build, PUBLISHED_SCHEMAS)
-    served = r.served_parts(home.published_db, target) if reuse else None
-    copied = copy_build and r.build_copyable(build, PUBLISH_STORAGE_VERSION)
-    if served is not None and not copied and r.share_to_write(parts, served[1]) > r.WHOLE_COPY_ABOVE:
-        served = None  # most rows changed: a whole copy is faster, and compact
-    had = served[1] if served else {}
-    if copied:
-        r.start_from_build(build, candidate, set(parts))
-    elif served is not None:
-        r.start_from(home.published_db, candidate)
-    manifest = build.dbt_target_path / "manifest.json"
-    manifest = manifest if manifest.exists() else ensure_manifest()
-    order_by = cluster_by(manifest)
-    counts: dict[str, int] = {}
-    actions: dict[str, dict] = {}
-    con = duckdb.connect(str(candidate), config={**duckdb_config(), **(
-        {} if served or copied else {"storage_compatibility_version": PUBLISH_STORAGE_VERSION})})
     try:
-        if not copied:
-            build.open(con)
-        for schema in PUBLISHED_SCHEMAS:
-            con.execute(f"create schema if not exists {_ident(schema)}")
-        built = [tuple(name.split(".")) for name in sorted(parts)]
-        for schema, table in built:
-            name = f"{schema}.{table}"
-            if copied:  # the build's own table, as dbt wrote it (the facts in their order)
-                actions[name] = r.as_built(parts[name], had.get(name), publish_id)
-            else:
-                order = f" order by {order_by[name]}" if name in order_by else ""
-                source = build.relation(con, schema, table)
-                actions[name] = r.update_table(con, name, source, order, parts[name], had.get(name), publish_id)
-            counts[name] = sum(p.rows for p in parts[name].values())
-        if not copied:
-            build.close(con)
-        names = {f"{s}.{t}" for s, t in built}
-        for schema, table in con.execute("select schema_name, table_name from duckdb_tables() where schema_name in "
-                                         f"({', '.join(_literal(s) for s in PUBLISHED_SCHEMAS)})").fetchall():
-            if f"{schema}.{table}" not in names:  # the build no longer has it
-                con.execute(f"drop table {_ident(schema)}.{_ident(table)}")
-        con.execute("create schema if not exists meta")
-        for t in ("publish", "marts", "mart_columns"):
-            con.execute(f"drop table if exists meta.{t}")
-        _copy_comments(con, manifest, set(counts))
-        _write_layout(con, manifest, set(counts))
-        r.record(con, parts, actions)
-        # which publish a session reads: one row, in the file itself
-        con.execute("create table meta.publish as select ? as publish_id, ? as run_id, "
-                    "cast(? as timestamp) as published_at, ? as built_on", [
-                        publish_id, run_id, published_at or dt.datetime.now().isoformat(), target])
-        con.execute("comment on table meta.publish is '本文件对应的发布 / the publish this file is'")
-        con.execute("checkpoint")
-    finally:
-        con.close()
+        # the build as one dbt run left it: another run's dbt waits (Build.lock)
+        with build.lock():
+            parts = r.build_parts(build, PUBLISHED_SCHEMAS)
+            served = r.served_parts(home.published_db, target) if reuse else None
+            copied = copy_build and r.build_copyable(build, PUBLISH_STORAGE_VERSION)
+            if served is not None and not copied and r.share_to_write(parts, served[1]) > r.WHOLE_COPY_ABOVE:
+                served = None  # most rows changed: a whole copy is faster, and compact
+            had = served[1] if served else {}
+            if copied:
+                r.start_from_build(build, candidate, set(parts))
+            elif served is not None:
+                r.start_from(home.published_db, candidate)
+            manifest = build.dbt_target_path / "manifest.json"
+            manifest = manifest if manifest.exists() else ensure_manifest()
+            order_by = cluster_by(manifest)
+            counts: dict[str, int] = {}
+            actions: dict[str, dict] = {}
+            con = duckdb.connect(str(candidate), config={**duckdb_config(), **(
+                {} if served or copied else {"storage_compatibility_version": PUBLISH_STORAGE_VERSION})})
+            try:
+                if not copied:
+                    build.open(con)
+                for schema in PUBLISHED_SCHEMAS:
+                    con.execute(f"create schema if not exists {_ident(schema)}")
+                built = [tuple(name.split(".")) for name in sorted(parts)]
+                for schema, table in built:
+                    name = f"{schema}.{table}"
+                    if copied:  # the build's own table, as dbt wrote it (the facts in their order)
+                        actions[name] = r.as_built(parts[name], had.get(name), publish_id)
+                    else:
+                        order = f" order by {order_by[name]}" if name in order_by else ""
+                        source = build.relation(con, schema, table)
+                        actions[name] = r.update_table(con, name, source, order, parts[name], had.get(name),
+                                                       publish_id)
+                    counts[name] = sum(p.rows for p in parts[name].values())
+                if not copied:
+                    build.close(con)
+                names = {f"{s}.{t}" for s, t in built}
+                for schema, table in con.execute("select schema_name, table_name from duckdb_tables() where schema_name in "
+                                                 f"({', '.join(_literal(s) for s in PUBLISHED_SCHEMAS)})").fetchall():
+                    if f"{schema}.{table}" not in names:  # the build no longer has it
+                        con.execute(f"drop table {_ident(schema)}.{_ident(table)}")
+                con.execute("create schema if not exists meta")
+                for t in ("publish", "marts", "mart_columns"):
+                    con.execute(f"drop table if exists meta.{t}")
+                _copy_comments(con, manifest, set(counts))
+                _write_layout(con, manifest, set(counts))
+                r.record(con, parts, actions)
+                # which publish a session reads: one row, in the file itself
+                con.execute("create table meta.publish as select ? as publish_id, ? as run_id, "
+                            "cast(? as timestamp) as published_at, ? as built_on", [
+                                publish_id, run_id, published_at or dt.datetime.now().isoformat(), target])
+                con.execute("comment on table meta.publish is '本文件对应的发布 / the publish this file is'")
+                con.execute("checkpoint")
+            finally:
+                con.close()
+    except BaseException:
+        candidate.unlink(missing_ok=True)  # a failed candidate is not left behind (a build's size, now)
+        raise
     return candidate, counts
 
 

@@ -113,8 +113,7 @@ def build_copyable(build, storage_version: str) -> bool:
     """Whether a candidate can start as a copy of the build's bytes: a DuckDB build,
     checkpointed (no write-ahead log beside it: a build dbt closed), in the published
     file's storage format (``storage_version``; profiles.yml makes new builds so)."""
-    if build.target != "duckdb" or not build.home.work_db.exists() \
-            or build.home.work_db.with_name(build.home.work_db.name + ".wal").exists():
+    if build.target != "duckdb" or not build.home.work_db.exists() or build.logs():
         return False
     return build.storage_version() == storage_version
 
