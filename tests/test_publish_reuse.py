@@ -234,6 +234,19 @@ def test_a_whole_publish_is_the_builds_file_with_only_the_published_tables_and_e
         as_bytes.unlink(missing_ok=True)
         as_rows.unlink(missing_ok=True)
 
+    # a publish does not read the build while a dbt run holds it (Build.lock), and goes on after
+    import threading
+
+    made = []
+    with build.lock():
+        waiting = threading.Thread(target=lambda: made.append(build_candidate(home, "waits", reuse=False)[0]))
+        waiting.start()
+        waiting.join(3)
+        assert waiting.is_alive() and not made
+    waiting.join(120)
+    assert made and made[0].exists()
+    made[0].unlink()
+
     # another home with this build made in DuckDB's newer storage format: its rows are copied
     other = make_home(tmp_path / "other")
     shutil.copytree(home.work_db.parent, other.work_db.parent, dirs_exist_ok=True)
