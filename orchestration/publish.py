@@ -93,7 +93,7 @@ def build_candidate(home: WarehouseHome, run_id: str, publish_id: str = "",
                 built = [tuple(name.split(".")) for name in sorted(parts)]
                 for schema, table in built:
                     name = f"{schema}.{table}"
-                    if copied:  # the build's own table, as dbt wrote it (the facts in their order)
+                    if copied:  # the build's own table, as dbt wrote it (in dbt's order)
                         actions[name] = r.as_built(parts[name], had.get(name), publish_id)
                     else:
                         order = f" order by {order_by[name]}" if name in order_by else ""
