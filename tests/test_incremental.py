@@ -71,6 +71,10 @@ def test_a_new_month_rebuilds_its_year_only_and_equals_a_full_rebuild(tmp_path: 
         assert name
         before_2024 = con.execute("select count(*) from core.fct_project_investment where period_year = 2024"
                                   ).fetchone()[0]
+        # and a 2023 report twice in the history (nothing reads that fact): a night that rebuilds
+        # 2024 tests 2024, not the years it left as they were (macros/test_scope.sql)
+        con.execute("insert into core.fct_project_progress_history select * from core.fct_project_progress_history "
+                    "where project_code = ? and period = '2023-05'", [code])
         con.close()
 
         # the night: the new month, and one city's corrected March report
@@ -87,6 +91,8 @@ def test_a_new_month_rebuilds_its_year_only_and_equals_a_full_rebuild(tmp_path: 
         assert len(sorted((home.staged / "project_progress").glob("part-*.parquet"))) == 2
         con = duckdb.connect(str(home.work_db))
         try:
+            assert con.execute("select * from intermediate.test_scope order by 1").fetchall() == [
+                ("fct_project_investment", 2024), ("fct_project_progress_history", 2024)]
             assert con.execute("select project_name from core.fct_project_investment where project_code = ? "
                                "and period = '2023-05'", [code]).fetchone() == ("MARK",)  # 2023 untouched
             assert con.execute("select ytd_completed from core.fct_project_investment where project_code = ? "
@@ -96,6 +102,27 @@ def test_a_new_month_rebuilds_its_year_only_and_equals_a_full_rebuild(tmp_path: 
             assert after_2024 > before_2024  # December came in
             con.execute("update core.fct_project_investment set project_name = (select project_name from "
                         "core.dim_project where project_code = ? and is_current) where project_name = 'MARK'", [code])
+        finally:
+            con.close()
+        # `dbt test` scans every year: the 2023 duplicate fails the history's key
+        env = {**os.environ, "PARKSTAT_WORK_DB": str(home.work_db), "PARKSTAT_STAGED": str(home.staged)}
+        tested = subprocess.run([sys.executable, "-m", "dbt.cli.main", "--no-use-colors", "test", "--select", "fct_project_progress_history",
+                                 "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
+                                 "--target-path", str(tmp_path / "target-test")], cwd=DBT_DIR, env=env,
+                                capture_output=True, text=True)
+        assert tested.returncode == 1, tested.stdout[-2000:]
+        assert ("in test unique_combination_fct_project_progress_history_project_code__period__file_id"
+                in tested.stdout and "Got 1 result, configured to fail if != 0" in tested.stdout), tested.stdout[-2000:]
+        con = duckdb.connect(str(home.work_db))
+        try:
+            assert con.execute("select * from intermediate.test_scope order by 1").fetchall() == [
+                ("fct_project_investment", 0), ("fct_project_progress_history", 0)]
+            con.execute("create table dup as select distinct * from core.fct_project_progress_history "
+                        "where project_code = ? and period = '2023-05'", [code])
+            con.execute("delete from core.fct_project_progress_history where project_code = ? and period = '2023-05'",
+                        [code])
+            con.execute("insert into core.fct_project_progress_history select * from dup")
+            con.execute("drop table dup")
         finally:
             con.close()
 

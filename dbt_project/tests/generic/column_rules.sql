@@ -28,6 +28,6 @@
   {%- do flags.append("case when " ~ condition ~ " then '" ~ name ~ "; ' else '' end") -%}
 {%- endfor -%}
 select checked.*, {{ dbt.concat(flags) if flags | length > 1 else flags[0] }} as broken_rules
-from {{ model }} checked
+from (select * from {{ model }}) as checked  -- the model may come as a subquery (a test's where)
 where {% for condition, name in rules %}({{ condition }}){{ ' or ' if not loop.last }}{% endfor %}
 {% endtest %}
