@@ -106,13 +106,14 @@ def test_a_new_month_rebuilds_its_year_only_and_equals_a_full_rebuild(tmp_path: 
             con.close()
         # `dbt test` scans every year: the 2023 duplicate fails the history's key
         env = {**os.environ, "PARKSTAT_WORK_DB": str(home.work_db), "PARKSTAT_STAGED": str(home.staged)}
-        tested = subprocess.run([sys.executable, "-m", "dbt.cli.main", "--no-use-colors", "test", "--select", "fct_project_progress_history",
-                                 "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
-                                 "--target-path", str(tmp_path / "target-test")], cwd=DBT_DIR, env=env,
+        tested = subprocess.run([sys.executable, "-m", "dbt.cli.main", "--no-use-colors", "test",
+                                 "--select", "fct_project_progress_history", "--project-dir", str(DBT_DIR),
+                                 "--profiles-dir", str(DBT_DIR), "--target-path", str(tmp_path / "target-test")], cwd=DBT_DIR, env=env,
                                 capture_output=True, text=True)
         assert tested.returncode == 1, tested.stdout[-2000:]
-        assert ("in test unique_combination_fct_project_progress_history_project_code__period__file_id"
-                in tested.stdout and "Got 1 result, configured to fail if != 0" in tested.stdout), tested.stdout[-2000:]
+        assert "in test unique_combination_fct_project_progress_history_project_code__period__file_id" \
+            in tested.stdout, tested.stdout[-2000:]
+        assert "Got 1 result, configured to fail if != 0" in tested.stdout, tested.stdout[-2000:]
         con = duckdb.connect(str(home.work_db))
         try:
             assert con.execute("select * from intermediate.test_scope order by 1").fetchall() == [

@@ -44,17 +44,19 @@
     year, a correction of 2021 costs 2021 to now (what later reports carry
     forward may change). The years are replaced whole (delete+insert on
     DuckDB; insert_overwrite by partition on Spark). -#}
-{% macro touched_years(report_kind, file_id='file_id') -%}
+{% macro touched_years(report_kind, file_id='file_id', model=none, periods=none) -%}
     select distinct {{ period_year('fp.period') }} as period_year
-    from {{ ref('stg_ledger__file_periods') }} as fp
+    from {{ periods or ref('stg_ledger__file_periods') }} as fp
     where fp.report_kind = '{{ report_kind }}'
-      and fp.file_id > (select coalesce(max({{ file_id }}), 0) from {{ this }})
+      and fp.file_id > (select coalesce(max({{ file_id }}), 0) from {{ model or this }})
 {%- endmacro %}
 
 {#- The first year an incremental build of the project models rebuilds: the
-    earliest touched one (NULL when no project file came). -#}
-{% macro touched_since(report_kind, file_id='file_id') -%}
-    (select min(touched.period_year) from ({{ touched_years(report_kind, file_id) }}) as touched)
+    earliest touched one (NULL when no project file came). ``model`` and ``periods``
+    (relations) for a caller that is not the model itself: the tests' scope
+    (macros/test_scope.sql), recorded before the model runs. -#}
+{% macro touched_since(report_kind, file_id='file_id', model=none, periods=none) -%}
+    (select min(touched.period_year) from ({{ touched_years(report_kind, file_id, model, periods) }}) as touched)
 {%- endmacro %}
 
 {#- dim_project: incremental on DuckDB (delete+insert by project: the projects a

@@ -11,7 +11,8 @@
     (every year: a full refresh, a first build, any command that does not build
     them); 9999 when no project file came (nothing rebuilt, nothing to scan).
     get_where_subquery, dbt's own hook for a test's ``where``, turns the placeholder
-    into ``period_year >= <that year>``. Plain SQL, the same on both engines. -#}
+    into ``period_year >= <that year>`` and leaves any other where to dbt's. Plain
+    SQL, the same on both engines. -#}
 {% macro record_rebuilt_years() -%}
     {%- if execute -%}
     {%- set fp = graph.nodes['model.parkstat.stg_ledger__file_periods'] -%}
@@ -32,10 +33,8 @@
         {%- set name = model.alias -%}
         {%- set fact = adapter.get_relation(database=model.database, schema=model.schema, identifier=name) -%}
         {%- if building and fact is not none and periods is not none -%}
-            {%- do years.append("select '" ~ name ~ "' as model_name, coalesce(min(" ~ period_year('fp.period')
-                                ~ "), 9999) as from_year from " ~ periods ~ " as fp where fp.report_kind = "
-                                ~ "'project_progress' and fp.file_id > (select coalesce(max(file_id), 0) from "
-                                ~ fact ~ ")") -%}
+            {%- set since = touched_since('project_progress', model=fact, periods=periods) -%}
+            {%- do years.append("select '" ~ name ~ "' as model_name, coalesce(" ~ since ~ ", 9999) as from_year") -%}
         {%- else -%}
             {%- do years.append("select '" ~ name ~ "' as model_name, 0 as from_year") -%}
         {%- endif -%}
@@ -49,17 +48,10 @@
 {%- endmacro %}
 
 {% macro get_where_subquery(relation) -%}
-    {%- set where = config.get('where', '') -%}
-    {%- if where == '__rebuilt_years__' -%}
-        {%- set where = "period_year >= (select s.from_year from intermediate.test_scope as s where s.model_name = '"
-                        ~ relation.identifier ~ "')" -%}
+    {%- if config.get('where', '') == '__rebuilt_years__' -%}
+        {%- do return("(select * from " ~ relation ~ " where period_year >= (select s.from_year from "
+                      ~ "intermediate.test_scope as s where s.model_name = '" ~ relation.identifier
+                      ~ "')) dbt_subquery") -%}
     {%- endif -%}
-    {%- if where -%}
-        {%- set filtered -%}
-            (select * from {{ relation }} where {{ where }}) dbt_subquery
-        {%- endset -%}
-        {%- do return(filtered) -%}
-    {%- else -%}
-        {%- do return(relation) -%}
-    {%- endif -%}
+    {%- do return(adapter.dispatch('get_where_subquery', 'dbt')(relation)) -%}  {#- dbt's own, for any other where -#}
 {%- endmacro %}
