@@ -14,7 +14,10 @@ from ingest.text import nfkc, split_header_unit, to_simplified
 
 # how far down the header may be (title rows, a long 填报说明 above the table)
 SCAN_ROWS = 200
-_UNIT_LINE = re.compile(r"单位\s*[:：]\s*([^\s,，;；)）]+)")
+# a unit line above the table: 单位：亿元, 金额单位：亿元, 单位（亿元）, 单位 亿元, or a unit in
+# brackets in the title (…进度表（亿元）); not 填报单位：<an office> nor 单位（盖章）: see _unit_line
+_UNIT_LINE = re.compile(r"单位\s*([:：]|[（(]|\s)\s*([^\s,，;；)）:：]+)")
+_BRACKETED = re.compile(r"[（(]\s*([^\s()（）]+?)\s*[)）]")
 
 
 @dataclass
@@ -167,10 +170,21 @@ def _zh(kind: str, name: str) -> str:
 
 
 def _unit_line(rows_above: list[list[str]]) -> str | None:
+    """The unit the rows above the header state (the last one stated). After 单位 and a
+    colon, a bracket or a space: a unit word of reference/units.csv, or — after a colon —
+    any word naming 元 (千元: refused by the money columns, by name, rather than ignored);
+    another word (填报单位：娄底市发改委, 单位（盖章）) is not a unit. In brackets alone
+    (a title's （亿元）): a unit word of units.csv only."""
+    known = reference.units()
     unit = None
     for row in rows_above:
         for cell in row:
-            m = _UNIT_LINE.search(to_simplified(nfkc(cell)))
-            if m:
-                unit = m.group(1)
+            text = to_simplified(nfkc(cell))
+            for m in _UNIT_LINE.finditer(text):
+                word = m.group(2)
+                if word in known or (m.group(1) in ":：" and "元" in word):
+                    unit = word
+            for m in _BRACKETED.finditer(text):
+                if m.group(1) in known:
+                    unit = m.group(1)
     return unit
