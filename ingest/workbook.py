@@ -10,7 +10,9 @@ table per file); none: the first visible one, or the one whose name names a
 report kind (its receipt then says no header was found).
 
 XLSX only, when the sheet calls for it (openpyxl, streaming): a formula with
-no saved result is an error naming the cell (calamine would read it as empty);
+no saved result is an error naming the cell (calamine would read it as empty),
+and so is a cell whose value is an Excel error (#DIV/0!, #N/A: empty to
+calamine too); a formula whose result is empty text (=IF(…,"",…)) is an empty cell;
 a number formatted as a percentage is read as what it shows (``12%``, which a
 money column refuses); a cell merged down over several rows (统计期 once for a
 block of rows) counts for each of them. Zero-width characters are removed.
@@ -193,14 +195,15 @@ def _percent_styles(wb) -> set[int]:
 
 def _scan(xml: bytes, percent: set[int]):
     """One streaming pass over a sheet's XML: formula cells with no saved result
-    [(ref, formula)], numbers in a percent style [(ref, value as written)], and
-    the first column holding a value (where calamine's grid starts)."""
+    [(ref, formula)], numbers in a percent style [(ref, value as written)], cells
+    holding an Excel error [(ref, error, formula or "")], and the first column
+    holding a value (where calamine's grid starts)."""
     import xml.etree.ElementTree as ET
 
     from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
     ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-    missing, percents, first_col = [], [], None
+    missing, percents, errors, first_col = [], [], [], None
     for _event, el in ET.iterparse(io.BytesIO(xml), events=("end",)):
         if el.tag == ns + "c":
             ref, kind = el.get("r"), el.get("t", "n")
@@ -209,14 +212,17 @@ def _scan(xml: bytes, percent: set[int]):
             if ref and has_value:
                 col = column_index_from_string(coordinate_from_string(ref)[0])
                 first_col = col if first_col is None else min(first_col, col)
-            if ref and f is not None and not has_value:
+            if ref and kind == "e" and has_value:  # #DIV/0!, #N/A, #REF!...: calamine reads an empty cell
+                errors.append((ref, v.text, "=" + f.text if f is not None and f.text else ""))
+            # a formula whose saved result is the empty string (=IF(…,"",…)) has a result: ""
+            elif ref and f is not None and not has_value and not (kind == "str" and v is not None):
                 missing.append((ref, "=" + (f.text or "")))
             elif ref and has_value and kind == "n" and int(el.get("s", 0)) in percent:
                 percents.append((ref, v.text))
             el.clear()
         elif el.tag == ns + "row":
             el.clear()
-    return missing, percents, first_col
+    return missing, percents, errors, first_col
 
 
 def _xlsx_cells(data: bytes, sheet_name: str, rows: list[list[str]], notes: list, merged: list) -> None:
@@ -236,11 +242,11 @@ def _xlsx_cells(data: bytes, sheet_name: str, rows: list[list[str]], notes: list
         percent = _percent_styles(wb)
     finally:
         wb.close()
-    formulas = b"<f>" in xml or b"<f " in xml
+    formulas = b"<f>" in xml or b"<f " in xml or b't="e"' in xml
     merges = [range_boundaries(m.decode()) for m in _MERGE.findall(xml)]
     if not (formulas or percent or merges):
         return
-    missing, percents, first_col = _scan(xml, percent)
+    missing, percents, errors, first_col = _scan(xml, percent)
     offset = (first_col - 1) if first_col else 0  # calamine's grid starts at the first column used
     width = max((len(r) for r in rows), default=0)
 
@@ -264,6 +270,17 @@ def _xlsx_cells(data: bytes, sheet_name: str, rows: list[list[str]], notes: list
                                f"cell {ref} holds a formula ({formula}) with no saved result: open the "
                                "workbook in Excel, recalculate and save it, or replace the formula by its value",
                                row=cell[0] + 1, value=formula))
+    for ref, shown, formula in errors:
+        cell = where(ref)
+        if cell is not None:
+            made = f"（{formula}）" if formula else ""
+            made_en = f" ({formula})" if formula else ""
+            notes.append(error("excel_error_value",
+                               f"单元格 {ref} 的值是 Excel 错误 {shown}{made}：请在 Excel 中更正公式或数据后再报送，"
+                               "没有数据的单元格请留空",
+                               f"cell {ref} holds the Excel error {shown}{made_en}: correct the formula or its "
+                               "data in Excel and send the file again (leave a cell with no figure empty)",
+                               row=cell[0] + 1, value=shown))
     for ref, written in percents:
         cell = where(ref)
         try:

@@ -456,3 +456,19 @@ def test_a_batchs_project_rows_held_for_one_insert_are_read_by_the_run_and_lost_
     led.commit_batch()
     led.close()
     assert counts(path) == (3, 3, 3)
+
+
+def test_a_formula_whose_saved_result_is_empty_text_is_an_empty_cell_not_a_missing_result(home):
+    """=IF(…,"",…) saved by Excel: a string result that is empty (``t="str"`` with an empty
+    ``<v>``) — the cell is empty, not a formula without its result (which Excel cannot fix by
+    saving again)."""
+    from tests.test_malformed_corpus import with_cell
+
+    registered(home)
+    data = with_cell(xlsx_bytes([["统计期", "园区代码", "园区生产总值", "税收", "备注"],
+                                 ["2020", "431300-ETDZ", 125000, 12500, "x"]]), "E2",
+                     '<c r="E2" t="str"><f>IF(1=1,"","x")</f><v></v></c>')
+    drop(home, "431300", "备注为公式.xlsx", data)
+    r = ingest_landing(home).receipts[0]
+    assert r.status == "accepted", r.text()
+    assert values(home) == [("431300-ETDZ", "2020-12", "gdp", 125000.0), ("431300-ETDZ", "2020-12", "tax", 12500.0)]

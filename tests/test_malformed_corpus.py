@@ -44,6 +44,24 @@ def project(**changes) -> bytes:
     return table(PROJ_H, list(row.values()))
 
 
+def with_cell(xlsx: bytes, ref: str, xml: str) -> bytes:
+    """The workbook with cell ``ref`` of its first sheet written as ``xml`` — as Excel saves a
+    formula's error result (``t="e"``), which the writers the tests use do not write."""
+    import io
+    import re
+    import zipfile
+
+    src, out = zipfile.ZipFile(io.BytesIO(xlsx)), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            body = src.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                body, n = re.subn(rf'<c r="{ref}"(?:[^>]*/>|[^>]*>.*?</c>)'.encode(), xml.encode(), body)
+                assert n == 1, ref
+            dst.writestr(item, body)
+    return out.getvalue()
+
+
 def hide_all(xlsx: bytes) -> bytes:
     """The workbook with every sheet hidden (Excel and openpyxl refuse to write one; other programs do)."""
     import io
@@ -175,6 +193,17 @@ CASES = [
     Bad("formula_without_value", xlsx_bytes([PARK_H, ["2022-04", "431300-ETDZ", "=SUM(C3:C9)", 1]]),
         "formula_without_value", "单元格 C2 是公式（=SUM(C3:C9)），但没有保存计算结果",
         "cell C2 holds a formula (=SUM(C3:C9)) with no saved result", row=2, name="指标.xlsx"),
+    # a formula whose saved result is an Excel error: calamine reads an empty cell, which in an
+    # optional column would silently drop the figure (and replace the one standing)
+    Bad("excel_error_in_an_optional_column",
+        with_cell(xlsx_bytes([PARK_H, ["2022-04", "431300-ETDZ", 1, 1]]), "D2",
+                  '<c r="D2" t="e"><f>C2/0</f><v>#DIV/0!</v></c>'), "excel_error_value",
+        "单元格 D2 的值是 Excel 错误 #DIV/0!（=C2/0）", "cell D2 holds the Excel error #DIV/0! (=C2/0)", row=2,
+        name="指标.xlsx", value="#DIV/0!"),
+    Bad("excel_error_typed_in", with_cell(xlsx_bytes([PARK_H, ["2022-04", "431300-ETDZ", 1, 1]]), "C2",
+                                          '<c r="C2" t="e"><v>#N/A</v></c>'), "excel_error_value",
+        "单元格 C2 的值是 Excel 错误 #N/A：", "cell C2 holds the Excel error #N/A: correct", row=2, name="指标.xlsx",
+        value="#N/A"),
     Bad("unknown_unit_in_header", table(["统计期", "园区代码", "园区生产总值（千元）"], ["2022-04", "431300-ETDZ", "1"]),
         "bad_unit", "不认识的单位“千元”", "unknown unit '千元'", row=2),
     Bad("unknown_unit_line", csv_bytes([["单位：千元"], PARK_H, ["2022-04", "431300-ETDZ", "1", "1"]]), "bad_unit",
