@@ -173,8 +173,9 @@ def _unit_line(rows_above: list[list[str]]) -> str | None:
     """The unit the rows above the header state (the last one stated). After 单位 and a
     colon, a bracket or a space: a unit word of reference/units.csv, or — after a colon —
     any word naming 元 (千元: refused by the money columns, by name, rather than ignored);
-    another word (填报单位：娄底市发改委, 单位（盖章）) is not a unit. In brackets alone
-    (a title's （亿元）): a unit word of units.csv only."""
+    another word (填报单位：娄底市发改委, 单位（盖章）) is not a unit. In brackets alone, in a
+    title row (…进度表（亿元）), a unit word of units.csv only — never in the upper row of a
+    two-row header, whose （亿元） speaks of the columns under it."""
     known = reference.units()
     unit = None
     for row in rows_above:
@@ -184,7 +185,7 @@ def _unit_line(rows_above: list[list[str]]) -> str | None:
                 word = m.group(2)
                 if word in known or (m.group(1) in ":：" and "元" in word):
                     unit = word
-            for m in _BRACKETED.finditer(text):
+            for m in _BRACKETED.finditer(text) if _is_title(row) else ():  # not a header's upper row
                 if m.group(1) in known:
                     unit = m.group(1)
     return unit

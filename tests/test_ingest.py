@@ -62,6 +62,11 @@ def values(home):
                                          [None, None, "园区生产总值", "税收"],
                                          ["2020", "431300-ETDZ", 12.5, 1.25]],
                                         merges=["A1:A2", "B1:B2", "C1:D1"])),
+    # a two-row header's upper （亿元） speaks of the columns under it only: 税收 beside it is in 万元
+    ("upper_row_unit_stays_with_its_columns.xlsx", xlsx_bytes([["统计期", "园区代码", "主要指标（亿元）", "税收"],
+                                                               [None, None, "园区生产总值", None],
+                                                               ["2020", "431300-ETDZ", 12.5, 12500]],
+                                                              merges=["A1:A2", "B1:B2", "D1:D2"])),
     ("header_cell_beats_unit_line.csv", csv_bytes([["单位：元"], ["统计期", "园区代码", "园区生产总值（亿元）", "税收（万元）"],
                                                    ["2020", "431300-ETDZ", "12.5", "12500"]])),
     ("fullwidth_and_spaces.csv", csv_bytes([["统 计 期", "园区代码", "园区生产总值\n（万元）", "税收"],
