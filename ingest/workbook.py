@@ -14,7 +14,8 @@ no saved result is an error naming the cell (calamine would read it as empty),
 and so is a cell whose value is an Excel error (#DIV/0!, #N/A: empty to
 calamine too); a formula whose result is empty text (=IF(…,"",…)) is an empty cell;
 a number formatted as a percentage is read as what it shows (``12%``, which a
-money column refuses); a cell merged down over several rows (统计期 once for a
+money column refuses); a number whose format shows another number (``0!.0000``:
+80000000 shown as 8000.0000; ``#,##0,``: thousands) is an error naming the cell; a cell merged down over several rows (统计期 once for a
 block of rows) counts for each of them. Zero-width characters are removed.
 """
 
@@ -180,24 +181,48 @@ def read_excel_bytes(data: bytes) -> Grid:
     return Grid(rows, sheet=names[idx], notes=notes, merged=merged)
 
 
-def _percent_styles(wb) -> set[int]:
-    """The indexes of the cell styles whose number format shows a percentage."""
+# a number format's literal text ("万元", \., !.) and its [colour]/[condition] parts
+_QUOTED = re.compile(r'"[^"]*"|\\.|!.|\[[^\]]*\]|_.|\*.')
+# digit placeholders followed by commas that nothing follows: each comma divides by 1,000 (#,##0,)
+_SCALING = re.compile(r"[0#?],+(?![0#?,.])")
+
+
+def _rescales(code: str) -> bool:
+    """Whether a number format shows a number other than the cell's value (percentages
+    aside): thousands scaling (``#,##0,``) or a decimal point or digit written as text
+    among the digits (``0!.0000``, ``0"."0000``: 80000000 shown as 8000.0000)."""
+    section = code.split(";")[0]
+    core = _QUOTED.sub("", section)
+    if not re.search(r"[0#?]", core):
+        return False
+    literal = "".join(m.group(0) for m in _QUOTED.finditer(section) if not m.group(0).startswith(("[", "_", "*")))
+    return bool(_SCALING.search(core)) or bool(re.search(r"[.0-9]", literal))
+
+
+def _shown_styles(wb) -> tuple[set[int], dict[int, str]]:
+    """The indexes of the cell styles whose number format shows a percentage, and
+    {index: format} of those that show another number than the value (``_rescales``)."""
     from openpyxl.styles.numbers import BUILTIN_FORMATS
 
-    out = set()
+    percent, rescaled = set(), {}
     for i, style in enumerate(wb._cell_styles):
         fid = style.numFmtId
         code = BUILTIN_FORMATS.get(fid) if fid < 164 else wb._number_formats[fid - 164]
         if code and "%" in code:
-            out.add(i)
-    return out
+            percent.add(i)
+        elif code and _rescales(code):
+            rescaled[i] = code
+    return percent, rescaled
 
 
-def _scan(xml: bytes, percent: set[int]):
+def _scan(xml: bytes, percent: set[int], rescaled: dict[int, str] | None = None):
     """One streaming pass over a sheet's XML: formula cells with no saved result
     [(ref, formula)], numbers in a percent style [(ref, value as written)], cells
-    holding an Excel error [(ref, error, formula or "")], and the first column
-    holding a value (where calamine's grid starts)."""
+    holding an Excel error [(ref, error, formula or "")], numbers in a style that
+    shows another number [(ref, value, format)], and the first column holding a
+    value (where calamine's grid starts)."""
+    rescaled = rescaled or {}
+    shown_otherwise = []
     import xml.etree.ElementTree as ET
 
     from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
@@ -219,10 +244,12 @@ def _scan(xml: bytes, percent: set[int]):
                 missing.append((ref, "=" + (f.text or "")))
             elif ref and has_value and kind == "n" and int(el.get("s", 0)) in percent:
                 percents.append((ref, v.text))
+            elif ref and has_value and kind == "n" and int(el.get("s", 0)) in rescaled:
+                shown_otherwise.append((ref, v.text, rescaled[int(el.get("s", 0))]))
             el.clear()
         elif el.tag == ns + "row":
             el.clear()
-    return missing, percents, errors, first_col
+    return missing, percents, errors, shown_otherwise, first_col
 
 
 def _xlsx_cells(data: bytes, sheet_name: str, rows: list[list[str]], notes: list, merged: list) -> None:
@@ -239,14 +266,14 @@ def _xlsx_cells(data: bytes, sheet_name: str, rows: list[list[str]], notes: list
     wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     try:
         xml = wb[sheet_name]._get_source().read()
-        percent = _percent_styles(wb)
+        percent, rescaled = _shown_styles(wb)
     finally:
         wb.close()
     formulas = b"<f>" in xml or b"<f " in xml or b't="e"' in xml
     merges = [range_boundaries(m.decode()) for m in _MERGE.findall(xml)]
-    if not (formulas or percent or merges):
+    if not (formulas or percent or rescaled or merges):
         return
-    missing, percents, errors, first_col = _scan(xml, percent)
+    missing, percents, errors, shown_otherwise, first_col = _scan(xml, percent, rescaled)
     offset = (first_col - 1) if first_col else 0  # calamine's grid starts at the first column used
     width = max((len(r) for r in rows), default=0)
 
@@ -281,6 +308,15 @@ def _xlsx_cells(data: bytes, sheet_name: str, rows: list[list[str]], notes: list
                                f"cell {ref} holds the Excel error {shown}{made_en}: correct the formula or its "
                                "data in Excel and send the file again (leave a cell with no figure empty)",
                                row=cell[0] + 1, value=shown))
+    for ref, value, code in shown_otherwise:
+        cell = where(ref)
+        if cell is not None:
+            notes.append(error("number_format_rescales",
+                               f"单元格 {ref} 的数字格式（{code}）显示的数与单元格的值（{value}）不同：请把单元格的值"
+                               "写成表头单位下的数字（或清除该数字格式）后再报送",
+                               f"cell {ref}'s number format ({code}) shows another number than the cell's value "
+                               f"({value}): write the value in the header's unit (or clear the number format) and "
+                               "send the file again", row=cell[0] + 1, value=value))
     for ref, written in percents:
         cell = where(ref)
         try:

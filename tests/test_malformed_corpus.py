@@ -190,6 +190,17 @@ CASES = [
     Bad("percent_formatted_money", workbook([("Sheet1", [PARK_H, ["2022-04", "431300-ETDZ", 0.12, 1]], "visible")],
                                             formats={"C2": "0%"}), "percent_in_money", "金额不能是百分比",
         "cannot be a percentage", row=2, name="指标.xlsx", value="12%"),
+    # a number format that shows another number than the value: 80000000 (元) shown as 8000.0000 under a
+    # 万元 header, or 1250000 shown as 1,250 (thousands): read as the value, 10,000 or 1,000 × what the clerk sees
+    Bad("display_scaled_figure", workbook([("Sheet1", [PARK_H, ["2022-04", "431300-ETDZ", 80000000, 1]], "visible")],
+                                          formats={"C2": "0!.0000"}), "number_format_rescales",
+        "单元格 C2 的数字格式（0!.0000）显示的数与单元格的值（80000000）不同",
+        "cell C2's number format (0!.0000) shows another number than the cell's value (80000000)", row=2,
+        name="指标.xlsx", value="80000000"),
+    Bad("thousands_scaled_figure", workbook([("Sheet1", [PARK_H, ["2022-04", "431300-ETDZ", 1, 1250000]], "visible")],
+                                            formats={"D2": "#,##0,"}), "number_format_rescales",
+        "单元格 D2 的数字格式（#,##0,）", "cell D2's number format (#,##0,) shows another number", row=2,
+        name="指标.xlsx", value="1250000"),
     Bad("formula_without_value", xlsx_bytes([PARK_H, ["2022-04", "431300-ETDZ", "=SUM(C3:C9)", 1]]),
         "formula_without_value", "单元格 C2 是公式（=SUM(C3:C9)），但没有保存计算结果",
         "cell C2 holds a formula (=SUM(C3:C9)) with no saved result", row=2, name="指标.xlsx"),
