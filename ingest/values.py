@@ -212,12 +212,26 @@ def parse_period(text: str) -> str:
 
 
 def parse_date(text: str) -> dt.date | None:
+    """A date cell (开工日期) -> the date; a month alone (2023-05, 2023年5月) is its first day.
+    ``2023.1`` is refused as ambiguous, as a period is (``parse_period``): a spreadsheet
+    stores 2023.10 as the number 2023.1; and a year must have four digits (``23.5.18``
+    is not 0023)."""
     t = fold_dashes(nfkc(text)).strip()
     if t in reference.missing_tokens():
         return None
+    m = _AMBIGUOUS_DOT.match(t)
+    if m:
+        y = m.group("year")
+        raise ValueProblem(f"日期“{t}”有歧义：可能是 {y}年1月，也可能是被表格存成数字的 {y}.10（10月）；"
+                           f"请写成文本 {y}-01 或 {y}-10",
+                           f"the date '{t}' is ambiguous: January {y}, or {y}.10 (October) stored as a number by "
+                           f"the spreadsheet; write it as text, {y}-01 or {y}-10", code="ambiguous_date")
     t = re.sub(r"[年月/.]", "-", t).rstrip("日").rstrip("-")
     t = t.split(" ")[0].split("T")[0]
     parts = t.split("-")
+    if len(parts) in (2, 3) and not re.fullmatch(r"\d{4}", parts[0]):
+        raise ValueProblem(f"日期“{text.strip()}”的年份须为四位数字（如 2023-05-18）",
+                           f"the year of the date '{text.strip()}' must have four digits (e.g. 2023-05-18)")
     try:
         if len(parts) == 3:
             return dt.date(int(parts[0]), int(parts[1]), int(parts[2]))

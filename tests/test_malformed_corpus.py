@@ -259,6 +259,12 @@ CASES = [
     # -- key projects -------------------------------------------------------------------
     Bad("project_bad_start_date", project(开工日期="2022-13-45"), "bad_date", "无法识别的日期", "unrecognised date",
         row=2, submitter="431381", value="2022-13-45"),
+    # 2023.10 stored as the number 2023.1 by a spreadsheet: January or October? (it was stored as January)
+    Bad("project_start_date_ambiguous", project(开工日期="2023.1"), "bad_date", "日期“2023.1”有歧义",
+        "the date '2023.1' is ambiguous: January 2023, or 2023.10 (October)", row=2, submitter="431381",
+        value="2023.1"),
+    Bad("project_start_date_two_digit_year", project(开工日期="23.5.18"), "bad_date", "年份须为四位数字",
+        "must have four digits", row=2, submitter="431381", value="23.5.18"),  # (it was 0023-05-18)
     Bad("project_without_code", project(项目代码=""), "missing_value", "必填项为空", "required value is empty",
         row=2, submitter="431381"),
     Bad("project_in_unregistered_park", project(所属园区代码="431381-XX"), "unknown_park", "未在园区名录中登记",
