@@ -40,7 +40,9 @@ def read_csv_bytes(data: bytes) -> Grid:
     try:
         grid._rows = grid.rows
     except csv.Error as exc:
-        raise UnreadableFile("CSV 格式错误", f"malformed CSV: {exc}") from exc
+        raise UnreadableFile("CSV 格式错误（如引号未成对）：请用 Excel 打开后另存为“CSV UTF-8（逗号分隔）”再报送",
+                             f"malformed CSV ({exc}): open it in Excel and save it again as "
+                             "'CSV UTF-8 (Comma delimited)'") from exc
     grid.text = None
     check_width(grid.rows)
     return grid

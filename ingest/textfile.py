@@ -207,7 +207,13 @@ def _strict(data: bytes, codec: str) -> tuple[str, str]:
 
 
 def clean(text: str, notes: list[Message]) -> str:
-    """Drop a trailing ^Z and every zero-width character, each with a note."""
+    """Lines ending in a carriage return alone made lines (Excel's "CSV (Macintosh)"),
+    drop a trailing ^Z and every zero-width character, each with a note."""
+    if re.search(r"\r(?!\n)", text):
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        notes.append(note("line_endings", "文件的行以单独的回车符（CR）结尾（如 Excel 另存的“CSV（Macintosh）”），已按行读取",
+                          "the file's lines end in a carriage return alone (as Excel's 'CSV (Macintosh)' writes "
+                          "them); read line by line"))
     stripped = text.rstrip(" \t\r\n\x1a")
     if stripped != text.rstrip(" \t\r\n"):
         text = stripped + "\n"

@@ -142,7 +142,7 @@ def test_a_file_over_the_size_limit_is_archived_and_refused(world, monkeypatch):
 
 
 @pytest.mark.parametrize("line,reason", [
-    (b"x" * 5_000_000, "malformed CSV: field larger than field limit"),
+    (b"x" * 5_000_000, "malformed CSV (field larger than field limit (131072)): open it in Excel and save it again"),
     (b"1," * 2_000_000, "row 1 has 2,000,001 columns, over the limit of 500"),
 ])
 def test_one_enormous_line_is_refused_with_its_reason(world, line, reason):

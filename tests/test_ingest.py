@@ -477,3 +477,16 @@ def test_a_formula_whose_saved_result_is_empty_text_is_an_empty_cell_not_a_missi
     r = ingest_landing(home).receipts[0]
     assert r.status == "accepted", r.text()
     assert values(home) == [("431300-ETDZ", "2020-12", "gdp", 125000.0), ("431300-ETDZ", "2020-12", "tax", 12500.0)]
+
+
+def test_a_csv_whose_lines_end_in_a_carriage_return_alone_is_read_line_by_line_saying_so(home):
+    """Excel's "CSV (Macintosh)" ends each line with CR alone: Python's csv module refused the
+    file with its own words ("new-line character seen in unquoted field")."""
+    registered(home)
+    text = "统计期,园区代码,园区生产总值,税收\r2020,431300-ETDZ,125000,12500\r"
+    drop(home, "431300", "mac.csv", text.encode("gbk"))
+    r = ingest_landing(home).receipts[0]
+    assert r.status == "accepted", r.text()
+    assert [m.code for m in r.messages] == ["line_endings"]
+    assert "carriage return alone" in r.messages[0].en and "单独的回车符" in r.messages[0].zh
+    assert values(home) == [("431300-ETDZ", "2020-12", "gdp", 125000.0), ("431300-ETDZ", "2020-12", "tax", 12500.0)]
