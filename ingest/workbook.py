@@ -7,7 +7,9 @@ Which sheet: hidden sheets are never read (a stale copy kept out of sight is
 not the report). Of the visible sheets, the one whose header parkstat
 recognises; two or more such sheets reject the workbook, naming them (one
 table per file); none: the first visible one, or the one whose name names a
-report kind (its receipt then says no header was found).
+report kind (its receipt then says no header was found). Another visible sheet
+holding cells but no header (a 续表, notes) is not read, and the receipt says so.
+A hidden row is read as it is, and named on the receipt.
 
 XLSX only, when the sheet calls for it (openpyxl, streaming): a formula with
 no saved result is an error naming the cell (calamine would read it as empty),
@@ -104,7 +106,7 @@ def _choose(reader, names: list[str], notes: list):
         head = _rows(table.slice(0, SCAN_ROWS + 1))
         _strip_invisible(head)
         has = isinstance(find_layout(head), Layout)
-        visible.append((i, has))
+        visible.append((i, has, any(c.strip() for r in head for c in r)))
         if has or not tables:
             tables[i] = table
     if hidden:
@@ -114,7 +116,7 @@ def _choose(reader, names: list[str], notes: list):
         raise UnreadableFile("工作簿中没有可见的工作表（隐藏的工作表不读取）：请取消隐藏要报送的表",
                              "the workbook has no visible sheet (hidden sheets are not read): unhide the sheet "
                              "you mean to send", code="unreadable")
-    with_data = [i for i, has in visible if has]
+    with_data = [i for i, has, _ in visible if has]
     if len(with_data) > 1:
         listed = "、".join(f"“{names[i]}”" for i in with_data)
         raise UnreadableFile(f"工作簿有 {len(with_data)} 个数据表（{listed}），一个文件只能报送一个表：请把每个表另存为单独的文件分别报送",
@@ -122,8 +124,18 @@ def _choose(reader, names: list[str], notes: list):
                              "one file carries one table: save each sheet as a file of its own and send them "
                              "separately", code="several_sheets")
     if with_data:
+        # a visible sheet with content but no header: a 续表 of the same table, or notes — not read, and said
+        others = [names[i] for i, has, filled in visible if filled and i != with_data[0]]
+        if others:
+            listed = "、".join(f"“{n}”" for n in others)
+            notes.append(warning("other_sheets_not_read",
+                                 f"工作表 {listed} 有内容但没有表头，未读取（只读取“{names[with_data[0]]}”）：如是同一表的续表，"
+                                 "请把其中的行并入该表后重新报送",
+                                 f"sheet(s) {', '.join(others)} hold cells but no header and were not read (only "
+                                 f"{names[with_data[0]]} was): if they continue the table, move their rows into it "
+                                 "and send the file again"))
         return with_data[0], tables[with_data[0]]
-    shown = [i for i, _ in visible]
+    shown = [i for i, _, _ in visible]
     idx = shown[pick_sheet([names[i] for i in shown])]
     return idx, tables[idx] if idx in tables else load(idx).to_arrow()
 
@@ -222,7 +234,7 @@ def _scan(xml: bytes, percent: set[int], rescaled: dict[int, str] | None = None)
     shows another number [(ref, value, format)], and the first column holding a
     value (where calamine's grid starts)."""
     rescaled = rescaled or {}
-    shown_otherwise = []
+    shown_otherwise, hidden_rows, row_has_value = [], [], False
     import xml.etree.ElementTree as ET
 
     from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
@@ -235,6 +247,7 @@ def _scan(xml: bytes, percent: set[int], rescaled: dict[int, str] | None = None)
             f, v = el.find(ns + "f"), el.find(ns + "v")
             has_value = (v is not None and v.text not in (None, "")) or kind == "inlineStr"
             if ref and has_value:
+                row_has_value = True
                 col = column_index_from_string(coordinate_from_string(ref)[0])
                 first_col = col if first_col is None else min(first_col, col)
             if ref and kind == "e" and has_value:  # #DIV/0!, #N/A, #REF!...: calamine reads an empty cell
@@ -248,8 +261,11 @@ def _scan(xml: bytes, percent: set[int], rescaled: dict[int, str] | None = None)
                 shown_otherwise.append((ref, v.text, rescaled[int(el.get("s", 0))]))
             el.clear()
         elif el.tag == ns + "row":
+            if row_has_value and el.get("hidden") in ("1", "true") and (el.get("r") or "").isdigit():
+                hidden_rows.append(int(el.get("r")))
+            row_has_value = False
             el.clear()
-    return missing, percents, errors, shown_otherwise, first_col
+    return missing, percents, errors, shown_otherwise, hidden_rows, first_col
 
 
 def _xlsx_cells(data: bytes, sheet_name: str, rows: list[list[str]], notes: list, merged: list) -> None:
@@ -271,9 +287,10 @@ def _xlsx_cells(data: bytes, sheet_name: str, rows: list[list[str]], notes: list
         wb.close()
     formulas = b"<f>" in xml or b"<f " in xml or b't="e"' in xml
     merges = [range_boundaries(m.decode()) for m in _MERGE.findall(xml)]
-    if not (formulas or percent or rescaled or merges):
+    hidden = b'hidden="1"' in xml or b'hidden="true"' in xml
+    if not (formulas or percent or rescaled or merges or hidden):
         return
-    missing, percents, errors, shown_otherwise, first_col = _scan(xml, percent, rescaled)
+    missing, percents, errors, shown_otherwise, hidden_rows, first_col = _scan(xml, percent, rescaled)
     offset = (first_col - 1) if first_col else 0  # calamine's grid starts at the first column used
     width = max((len(r) for r in rows), default=0)
 
@@ -308,6 +325,13 @@ def _xlsx_cells(data: bytes, sheet_name: str, rows: list[list[str]], notes: list
                                f"cell {ref} holds the Excel error {shown}{made_en}: correct the formula or its "
                                "data in Excel and send the file again (leave a cell with no figure empty)",
                                row=cell[0] + 1, value=shown))
+    hidden_rows = [r for r in hidden_rows if at(r, first_col or 1) is not None]
+    if hidden_rows:
+        listed = "、".join(map(str, hidden_rows[:10])) + ("…" if len(hidden_rows) > 10 else "")
+        listed_en = ", ".join(map(str, hidden_rows[:10])) + ("…" if len(hidden_rows) > 10 else "")
+        notes.append(warning("hidden_rows", f"第 {listed} 行在工作表中被隐藏，仍按所填内容读取：不应报送的行请删除，而不是隐藏",
+                             f"row(s) {listed_en} are hidden in the sheet and were read as they are: delete a row that "
+                             "is not to be reported rather than hiding it", row=hidden_rows[0]))
     for ref, value, code in shown_otherwise:
         cell = where(ref)
         if cell is not None:

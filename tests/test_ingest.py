@@ -490,3 +490,40 @@ def test_a_csv_whose_lines_end_in_a_carriage_return_alone_is_read_line_by_line_s
     assert [m.code for m in r.messages] == ["line_endings"]
     assert "carriage return alone" in r.messages[0].en and "单独的回车符" in r.messages[0].zh
     assert values(home) == [("431300-ETDZ", "2020-12", "gdp", 125000.0), ("431300-ETDZ", "2020-12", "tax", 12500.0)]
+
+
+def test_a_hidden_row_is_read_and_named_a_sheet_without_header_beside_the_table_is_named(home):
+    """A row the clerk hid (to leave a project out?) is still a row of the file: read, and the
+    receipt names it. A visible sheet holding cells but no header (a 续表 of the same table) is
+    not read, and the receipt names it — neither was said before."""
+    import io
+
+    from openpyxl import Workbook, load_workbook
+
+    from tests.conftest import workbook
+
+    registered(home)
+    wb = Workbook()
+    ws = wb.active
+    for r in (["统计期", "园区代码", "园区生产总值", "税收"], ["2020", "431300-ETDZ", 125000, 12500],
+              ["2021", "431300-ETDZ", 130000, 13000]):
+        ws.append(r)
+    ws.row_dimensions[3].hidden = True
+    out = io.BytesIO()
+    wb.save(out)
+    assert load_workbook(io.BytesIO(out.getvalue())).active.row_dimensions[3].hidden
+    drop(home, "431300", "隐藏行.xlsx", out.getvalue())
+    r = ingest_landing(home).receipts[0]
+    assert r.status == "accepted_with_warnings", r.text()
+    (m,) = [m for m in r.messages if m.code == "hidden_rows"]
+    assert m.row == 3 and "第 3 行在工作表中被隐藏，仍按所填内容读取" in m.zh and "row(s) 3 are hidden" in m.en
+    assert ("431300-ETDZ", "2021-12", "gdp", 130000.0) in values(home)
+
+    drop(home, "431300", "续表.xlsx", workbook([
+        ("Sheet1", [["统计期", "园区代码", "园区生产总值", "税收"], ["2022", "431300-ETDZ", 140000, 14000]], "visible"),
+        ("续表", [["2023", "431300-ETDZ", 150000, 15000]], "visible")]))
+    r = ingest_landing(home).receipts[0]
+    assert r.status == "accepted_with_warnings", r.text()
+    (m,) = [m for m in r.messages if m.code == "other_sheets_not_read"]
+    assert "工作表 “续表” 有内容但没有表头，未读取（只读取“Sheet1”）" in m.zh and "sheet(s) 续表 hold cells" in m.en
+    assert not [v for v in values(home) if v[1] == "2023-12"]
