@@ -117,7 +117,8 @@ def history_warnings(ledger: "Ledger", submitter: str, kind: str, table: pl.Data
 
 def _project_warnings(ledger: "Ledger", submitter: str, table: pl.DataFrame,
                       headers: dict[str, str]) -> list[Message]:
-    """A project's 本年累计完成投资 below its previous month's, and a project-period
+    """A project's 本年累计完成投资 below its previous month's, or above a later month's
+    that stands already (a correction of an earlier month), and a project-period
     another submitter reported too (this file's figure stands). Computed on
     the file's projects only (ingest.series), in Polars."""
     from ingest.series import ProjectSeries
@@ -140,17 +141,31 @@ def _project_warnings(ledger: "Ledger", submitter: str, table: pl.DataFrame,
               .with_columns(year=pl.col("period").str.slice(0, 4))
               .sort("project_code", "year", "period")
               .with_columns(prev_period=pl.when(same).then(pl.col("period").shift(1)),
-                            prev_value=pl.when(same).then(pl.col("value").shift(1))))
-    fell, others = pl.collect_all([
+                            prev_value=pl.when(same).then(pl.col("value").shift(1)),
+                            # a later period that stands already (an earlier month corrected upwards)
+                            next_period=pl.when(same.shift(-1) & ~pl.col("incoming").shift(-1))
+                            .then(pl.col("period").shift(-1)),
+                            next_value=pl.when(same.shift(-1) & ~pl.col("incoming").shift(-1))
+                            .then(pl.col("value").shift(-1))))
+    fell, above, others = pl.collect_all([
         series.filter(pl.col("incoming") & pl.col("prev_value").is_not_null()
                       & (pl.col("value") < pl.col("prev_value"))).sort("row_number")
         .select("value", "prev_period", "prev_value", "row_number"),
+        series.filter(pl.col("incoming") & pl.col("next_value").is_not_null()
+                      & (pl.col("value") > pl.col("next_value"))).sort("row_number")
+        .select("value", "next_period", "next_value", "row_number"),
         inc.lazy().join(standing, on=["project_code", "period"], how="inner")
         .filter(pl.col("submitter_code") != submitter).sort("row_number")
         .select("submitter_code", "ytd_completed", "row_number")])
     for value, prev_period, prev, rownum in fell.iter_rows():
         out.append(warning("cumulative_fell", f"累计数低于上期（{prev_period}：{prev:,.2f}万元）",
                            f"cumulative figure below the previous period's ({prev_period}: {prev:,.2f} 万元)",
+                           row=rownum, column=col, value=f"{value:,.2f}"))
+    for value, next_period, later, rownum in above.iter_rows():
+        out.append(warning("cumulative_fell", f"累计数高于已报送的后一期（{next_period}：{later:,.2f}万元）："
+                           f"{next_period} 的当期完成额将为负，请核对",
+                           f"cumulative figure above the later period already reported ({next_period}: "
+                           f"{later:,.2f} 万元): {next_period}'s amount for the period turns negative; check both",
                            row=rownum, column=col, value=f"{value:,.2f}"))
     for by, value, rownum in others.iter_rows():
         out.append(warning("conflict", f"{by} 已报送该项目本期进度（{value:,.2f}万元）；以本文件为准",

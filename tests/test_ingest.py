@@ -305,6 +305,22 @@ def test_project_warnings_follow_what_stands(home, one_batch):
         ("conflict", "430000 reported this project for this period too (450.00 万元); this file's figures stand")]
 
 
+def test_an_earlier_month_corrected_above_a_later_one_that_stands_is_warned(home):
+    """A correction of April above May's standing figure makes May's own amount
+    negative: the correction's receipt says so (the build's reconciliation test did, to the
+    operator only)."""
+    drop(home, "431300", "05.csv", project_file("2023-05", ("XM1", "431302", 1000), ("XM2", "431302", 800)))
+    assert [r.status for r in ingest_landing(home).receipts] == ["accepted"]
+    drop(home, "431300", "04更正.csv", project_file("2023-04", ("XM1", "431302", 1200), ("XM2", "431302", 700)))
+    (r,) = ingest_landing(home).receipts
+    assert r.status == "accepted_with_warnings"
+    assert warnings_of(r) == [("cumulative_fell", "cumulative figure above the later period already reported "
+                                                  "(2023-05: 1,000.00 万元): 2023-05's amount for the period turns "
+                                                  "negative; check both")]
+    (m,) = [m for m in r.messages if m.code == "cumulative_fell"]
+    assert m.row == 2 and m.value == "1,200.00" and "累计数高于已报送的后一期（2023-05：1,000.00万元）" in m.zh
+
+
 @pytest.mark.parametrize("one_batch", [False, True])
 def test_a_project_file_is_checked_against_what_will_stand_once_it_is_accepted(home, one_batch):
     """A project file supersedes its submitter's earlier ones for its periods, every
