@@ -8,7 +8,8 @@ not the report). Of the visible sheets, the one whose header parkstat
 recognises; two or more such sheets reject the workbook, naming them (one
 table per file); none: the first visible one, or the one whose name names a
 report kind (its receipt then says no header was found). Another visible sheet
-holding cells but no header (a 续表, notes) is not read, and the receipt says so.
+holding cells but no header (a 续表) is not read, and the receipt says so (not a
+sheet named for notes: 说明, 填报说明).
 A hidden row is read as it is, and named on the receipt.
 
 XLSX only, when the sheet calls for it (openpyxl, streaming): a formula with
@@ -125,7 +126,7 @@ def _choose(reader, names: list[str], notes: list):
                              "separately", code="several_sheets")
     if with_data:
         # a visible sheet with content but no header: a 续表 of the same table, or notes — not read, and said
-        others = [names[i] for i, has, filled in visible if filled and i != with_data[0]]
+        others = [names[i] for i, has, filled in visible if filled and i != with_data[0] and not _notes_sheet(names[i])]
         if others:
             listed = "、".join(f"“{n}”" for n in others)
             notes.append(warning("other_sheets_not_read",
@@ -138,6 +139,13 @@ def _choose(reader, names: list[str], notes: list):
     shown = [i for i, _, _ in visible]
     idx = shown[pick_sheet([names[i] for i in shown])]
     return idx, tables[idx] if idx in tables else load(idx).to_arrow()
+
+
+def _notes_sheet(name: str) -> bool:
+    """A sheet named for notes (说明, 填报说明, 备注, 注意事项: the words of reference/footer_words.csv),
+    as the intake site's own templates carry one: not a table left unread."""
+    simplified = to_simplified(name)
+    return any(r["word"] in simplified for r in reference.read_csv("footer_words.csv"))
 
 
 def read_excel_bytes(data: bytes) -> Grid:

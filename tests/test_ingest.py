@@ -537,7 +537,8 @@ def test_a_hidden_row_is_read_and_named_a_sheet_without_header_beside_the_table_
 
     drop(home, "431300", "续表.xlsx", workbook([
         ("Sheet1", [["统计期", "园区代码", "园区生产总值", "税收"], ["2022", "431300-ETDZ", 140000, 14000]], "visible"),
-        ("续表", [["2023", "431300-ETDZ", 150000, 15000]], "visible")]))
+        ("续表", [["2023", "431300-ETDZ", 150000, 15000]], "visible"),
+        ("填报说明", [["第2行起为数据；金额单位万元"]], "visible")]))  # a notes sheet is not a table left unread
     r = ingest_landing(home).receipts[0]
     assert r.status == "accepted_with_warnings", r.text()
     (m,) = [m for m in r.messages if m.code == "other_sheets_not_read"]
