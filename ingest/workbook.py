@@ -61,7 +61,8 @@ def check_inflated_size(data: bytes) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             total = sum(i.file_size for i in zf.infolist())
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+    except (zipfile.BadZipFile, ValueError, OSError, NotImplementedError) as exc:
+        # NotImplementedError: a directory claiming a zip version Python cannot read (found by the fuzzer)
         raise UnreadableFile("无法读取电子表格（压缩包损坏）", f"cannot read the spreadsheet: {exc}") from exc
     if total > limit:
         raise UnreadableFile(f"工作簿解压后达 {total / 2**20:,.0f} MB，超过上限 {limit / 2**20:,.0f} MB",

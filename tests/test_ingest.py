@@ -514,21 +514,15 @@ def test_a_hidden_row_is_read_and_named_a_sheet_without_header_beside_the_table_
     not read, and the receipt names it — neither was said before."""
     import io
 
-    from openpyxl import Workbook, load_workbook
+    from openpyxl import load_workbook
 
     from tests.conftest import workbook
 
     registered(home)
-    wb = Workbook()
-    ws = wb.active
-    for r in (["统计期", "园区代码", "园区生产总值", "税收"], ["2020", "431300-ETDZ", 125000, 12500],
-              ["2021", "431300-ETDZ", 130000, 13000]):
-        ws.append(r)
-    ws.row_dimensions[3].hidden = True
-    out = io.BytesIO()
-    wb.save(out)
-    assert load_workbook(io.BytesIO(out.getvalue())).active.row_dimensions[3].hidden
-    drop(home, "431300", "隐藏行.xlsx", out.getvalue())
+    data = workbook([("Sheet1", [["统计期", "园区代码", "园区生产总值", "税收"], ["2020", "431300-ETDZ", 125000, 12500],
+                                 ["2021", "431300-ETDZ", 130000, 13000]], "visible")], hidden_rows=[3])
+    assert load_workbook(io.BytesIO(data)).active.row_dimensions[3].hidden
+    drop(home, "431300", "隐藏行.xlsx", data)
     r = ingest_landing(home).receipts[0]
     assert r.status == "accepted_with_warnings", r.text()
     (m,) = [m for m in r.messages if m.code == "hidden_rows"]

@@ -24,10 +24,10 @@ def csv_bytes(rows: list[list], encoding: str = "utf-8", lineterminator: str = "
     return (b"\xef\xbb\xbf" if bom else b"") + csv_text(rows, lineterminator).encode(encoding, errors)
 
 
-def workbook(sheets: list[tuple[str, list[list], str]], *, merges=(), formats=None) -> bytes:
+def workbook(sheets: list[tuple[str, list[list], str]], *, merges=(), formats=None, hidden_rows=()) -> bytes:
     """An XLSX of several sheets: (title, rows, state: visible | hidden) each;
-    ``merges`` (cell ranges, "A1:D1") and ``formats`` ({cell: number format}) on
-    the first visible one."""
+    ``merges`` (cell ranges, "A1:D1"), ``formats`` ({cell: number format}) and
+    ``hidden_rows`` (1-based row numbers) on the first visible one."""
     from openpyxl import Workbook
 
     wb = Workbook()
@@ -42,6 +42,8 @@ def workbook(sheets: list[tuple[str, list[list], str]], *, merges=(), formats=No
         first.merge_cells(m)
     for cell, fmt in (formats or {}).items():
         first[cell].number_format = fmt
+    for r in hidden_rows:
+        first.row_dimensions[r].hidden = True
     return _saved(wb)
 
 
