@@ -171,6 +171,18 @@ _TIME_OF_DAY = re.compile(r"(?<=\d)[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$")  # of a
 _NOT_FROM_JANUARY = re.compile(r"^(?P<year>\d{4})年(?P<first>\d{1,2})-(?P<month>\d{1,2})月$")
 
 
+def _refuse_ambiguous_dot(t: str, what_zh: str, what: str) -> None:
+    """``2025.1`` is January as written, but also what a spreadsheet makes of the number
+    2025.10 (October): refused (code ``ambiguous_<what>``), saying what to write."""
+    m = _AMBIGUOUS_DOT.match(t)
+    if m:
+        y = m.group("year")
+        raise ValueProblem(f"{what_zh}“{t}”有歧义：可能是 {y}年1月，也可能是被表格存成数字的 {y}.10（10月）；"
+                           f"请写成文本 {y}-01 或 {y}-10",
+                           f"the {what} '{t}' is ambiguous: January {y}, or {y}.10 (October) stored as a number "
+                           f"by the spreadsheet; write it as text, {y}-01 or {y}-10", code=f"ambiguous_{what}")
+
+
 def parse_period(text: str) -> str:
     """Every period format of the contract -> ``YYYY-MM`` (cumulative from January).
 
@@ -181,13 +193,7 @@ def parse_period(text: str) -> str:
     t = _TIME_OF_DAY.sub("", fold_dashes(nfkc(text)).strip()).replace(" ", "")
     if t.endswith(".0") and t[:-2].isdigit():  # spreadsheets turn 2020 into 2020.0
         t = t[:-2]
-    m = _AMBIGUOUS_DOT.match(t)
-    if m:
-        y = m.group("year")
-        raise ValueProblem(f"统计期“{t}”有歧义：可能是 {y}年1月，也可能是被表格存成数字的 {y}.10（10月）；"
-                           f"请写成文本 {y}-01 或 {y}-10",
-                           f"the period '{t}' is ambiguous: January {y}, or {y}.10 (October) stored as a number "
-                           f"by the spreadsheet; write it as text, {y}-01 or {y}-10", code="ambiguous_period")
+    _refuse_ambiguous_dot(t, "统计期", "period")
     m = _NOT_FROM_JANUARY.match(t)
     if m and int(m.group("first")) != 1:
         y, last = m.group("year"), int(m.group("month"))
@@ -219,13 +225,7 @@ def parse_date(text: str) -> dt.date | None:
     t = fold_dashes(nfkc(text)).strip()
     if t in reference.missing_tokens():
         return None
-    m = _AMBIGUOUS_DOT.match(t)
-    if m:
-        y = m.group("year")
-        raise ValueProblem(f"日期“{t}”有歧义：可能是 {y}年1月，也可能是被表格存成数字的 {y}.10（10月）；"
-                           f"请写成文本 {y}-01 或 {y}-10",
-                           f"the date '{t}' is ambiguous: January {y}, or {y}.10 (October) stored as a number by "
-                           f"the spreadsheet; write it as text, {y}-01 or {y}-10", code="ambiguous_date")
+    _refuse_ambiguous_dot(t, "日期", "date")
     t = re.sub(r"[年月/.]", "-", t).rstrip("日").rstrip("-")
     t = t.split(" ")[0].split("T")[0]
     parts = t.split("-")
