@@ -19,7 +19,7 @@ from ingest.text import nfkc, to_simplified
 
 @cache
 def _footer() -> re.Pattern[str]:
-    words = sorted((r["word"] for r in reference.read_csv("footer_words.csv")), key=len, reverse=True)
+    words = sorted(reference.footer_words(), key=len, reverse=True)
     return re.compile(r"^(?:" + "|".join(map(re.escape, words)) + r")\s*[0-9]*\s*[:：、]")
 
 

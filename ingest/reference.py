@@ -66,6 +66,12 @@ def encoding_names() -> dict[str, str]:
 
 
 @cache
+def footer_words() -> tuple[str, ...]:
+    """Words that open a note, a sign-off or a notes sheet's name (footer_words.csv): 注, 说明, 填报人..."""
+    return tuple(r["word"] for r in read_csv("footer_words.csv"))
+
+
+@cache
 def sheet_hints() -> dict[str, tuple[str, ...]]:
     """report kind -> words a workbook's sheet name may use to name it (compared after
     Traditional->Simplified)."""

@@ -18,8 +18,9 @@ and so is a cell whose value is an Excel error (#DIV/0!, #N/A: empty to
 calamine too); a formula whose result is empty text (=IF(…,"",…)) is an empty cell;
 a number formatted as a percentage is read as what it shows (``12%``, which a
 money column refuses); a number whose format shows another number (``0!.0000``:
-80000000 shown as 8000.0000; ``#,##0,``: thousands) is an error naming the cell; a cell merged down over several rows (统计期 once for a
-block of rows) counts for each of them. Zero-width characters are removed.
+80000000 shown as 8000.0000; ``#,##0,``: thousands) is an error naming the cell; a
+cell merged down over several rows (统计期 once for a block of rows) counts for each
+of them. Zero-width characters are removed.
 """
 
 from __future__ import annotations
@@ -146,7 +147,7 @@ def _notes_sheet(name: str) -> bool:
     """A sheet named for notes (说明, 填报说明, 备注, 注意事项: the words of reference/footer_words.csv),
     as the intake site's own templates carry one: not a table left unread."""
     simplified = to_simplified(name)
-    return any(r["word"] in simplified for r in reference.read_csv("footer_words.csv"))
+    return any(word in simplified for word in reference.footer_words())
 
 
 def read_excel_bytes(data: bytes) -> Grid:
@@ -236,20 +237,19 @@ def _shown_styles(wb) -> tuple[set[int], dict[int, str]]:
     return percent, rescaled
 
 
-def _scan(xml: bytes, percent: set[int], rescaled: dict[int, str] | None = None):
+def _scan(xml: bytes, percent: set[int], rescaled: dict[int, str]):
     """One streaming pass over a sheet's XML: formula cells with no saved result
     [(ref, formula)], numbers in a percent style [(ref, value as written)], cells
     holding an Excel error [(ref, error, formula or "")], numbers in a style that
     shows another number [(ref, value, format)], and the first column holding a
-    value (where calamine's grid starts)."""
-    rescaled = rescaled or {}
-    shown_otherwise, hidden_rows, row_has_value = [], [], False
+    value (where calamine's grid starts); the rows hidden that hold a value."""
     import xml.etree.ElementTree as ET
 
     from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
     ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-    missing, percents, errors, first_col = [], [], [], None
+    missing, percents, errors, shown_otherwise, hidden_rows, first_col = [], [], [], [], [], None
+    row_has_value = False
     for _event, el in ET.iterparse(io.BytesIO(xml), events=("end",)):
         if el.tag == ns + "c":
             ref, kind = el.get("r"), el.get("t", "n")
@@ -264,10 +264,12 @@ def _scan(xml: bytes, percent: set[int], rescaled: dict[int, str] | None = None)
             # a formula whose saved result is the empty string (=IF(…,"",…)) has a result: ""
             elif ref and f is not None and not has_value and not (kind == "str" and v is not None):
                 missing.append((ref, "=" + (f.text or "")))
-            elif ref and has_value and kind == "n" and int(el.get("s", 0)) in percent:
-                percents.append((ref, v.text))
-            elif ref and has_value and kind == "n" and int(el.get("s", 0)) in rescaled:
-                shown_otherwise.append((ref, v.text, rescaled[int(el.get("s", 0))]))
+            elif ref and has_value and kind == "n":
+                style = int(el.get("s", 0))
+                if style in percent:
+                    percents.append((ref, v.text))
+                elif style in rescaled:
+                    shown_otherwise.append((ref, v.text, rescaled[style]))
             el.clear()
         elif el.tag == ns + "row":
             if row_has_value and el.get("hidden") in ("1", "true") and (el.get("r") or "").isdigit():
